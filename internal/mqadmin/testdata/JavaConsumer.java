@@ -1,0 +1,36 @@
+// A minimal RocketMQ Java push consumer for the mqadmin tests: it lets the tests ask a real
+// Java client for its running info through the broker. Run as a single-file program:
+//
+//	java -cp '<rocketmq lib>/*' JavaConsumer.java NAMESRV GROUP TOPIC INSTANCE
+//
+// It prints STARTED once started, CONSUMED <n> for every batch it consumes, and shuts down
+// when its standard input closes.
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+
+public class JavaConsumer {
+    public static void main(String[] args) throws Exception {
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(args[1]);
+        consumer.setNamesrvAddr(args[0]);
+        consumer.setInstanceName(args[3]);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.setPersistConsumerOffsetInterval(1000);
+        consumer.subscribe(args[2], "*");
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+            synchronized (System.out) {
+                System.out.println("CONSUMED " + msgs.size());
+                System.out.flush();
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        System.out.println("STARTED");
+        System.out.flush();
+        while (System.in.read() >= 0) {
+            // run until stdin closes
+        }
+        consumer.shutdown();
+    }
+}
