@@ -23,6 +23,7 @@ type Postgres struct {
 	// Dir holds the data directory, the socket and the log; removed by Stop.
 	Dir  string
 	proc *Process
+	spec ProcessSpec
 }
 
 // URL returns the connection URL of database db as the superuser "postgres".
@@ -88,7 +89,7 @@ func StartPostgres(ctx context.Context) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	proc, err := StartProcess(ProcessSpec{
+	spec := ProcessSpec{
 		Name: "postgres",
 		Path: filepath.Join(bin, "postgres"),
 		Args: []string{"-D", data, "-k", sock, "-p", strconv.Itoa(port),
@@ -99,17 +100,32 @@ func StartPostgres(ctx context.Context) (*Postgres, error) {
 		LogPath:    filepath.Join(dir, "postgres.log"),
 		Credential: cred,
 		StopSignal: syscall.SIGINT, // fast shutdown
-	})
+	}
+	proc, err := StartProcess(spec)
 	if err != nil {
 		return nil, err
 	}
-	p := &Postgres{Port: port, Dir: dir, proc: proc}
+	p := &Postgres{Port: port, Dir: dir, proc: proc, spec: spec}
 	if err := p.waitReady(ctx, 30*time.Second); err != nil {
 		proc.Stop(5 * time.Second) //nolint:errcheck // already failing
 		return nil, err
 	}
 	ok = true
 	return p, nil
+}
+
+// Restart stops the server (fast shutdown, every connection dropped) and starts it again on
+// the same port and data, as an operator's restart or a failover would look to clients.
+func (p *Postgres) Restart(ctx context.Context) error {
+	if err := p.proc.Stop(10 * time.Second); err != nil {
+		return err
+	}
+	proc, err := StartProcess(p.spec)
+	if err != nil {
+		return err
+	}
+	p.proc = proc
+	return p.waitReady(ctx, 30*time.Second)
 }
 
 func (p *Postgres) waitReady(ctx context.Context, limit time.Duration) error {

@@ -117,6 +117,7 @@ func (p *Process) Stop(grace time.Duration) error {
 		sig = syscall.SIGTERM
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT) // a paused process acts on nothing until continued
 	select {
 	case <-p.done:
 		return nil
@@ -124,7 +125,20 @@ func (p *Process) Stop(grace time.Duration) error {
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
-	return fmt.Errorf("stop %s: still running after %s, killed", p.spec.Name, grace)
+	return fmt.Errorf("stop %s: still running after %s: %w", p.spec.Name, grace, errKilled)
+}
+
+// errKilled says a process did not stop within its grace and was killed.
+var errKilled = errors.New("killed")
+
+// Signal sends sig to the process group.
+func (p *Process) Signal(sig syscall.Signal) error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s: not running", p.spec.Name)
+	default:
+	}
+	return syscall.Kill(-p.cmd.Process.Pid, sig)
 }
 
 // Tail returns the last n lines of the process's log, for error messages and failing tests.
@@ -166,4 +180,6 @@ func logContains(p *Process, s string) bool {
 	return err == nil && bytes.Contains(b, []byte(s))
 }
 
+
+// errNotReady marks a readiness check that has not passed yet.
 var errNotReady = errors.New("not ready")
