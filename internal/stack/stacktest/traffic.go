@@ -1,0 +1,137 @@
+package stacktest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+)
+
+var quietClient sync.Once
+
+// QuietClient turns rocketmq-client-go's logging down to errors; its default is chatty
+// logrus on stdout, which buries test output.
+func QuietClient() { quietClient.Do(func() { rlog.SetLogLevel("error") }) }
+
+// CreateTopic creates topic with the given number of queues on the broker and waits until
+// the name server serves its route, as producers need.
+func CreateTopic(t testing.TB, r RocketMQ, topic string, queues int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin := mqadmin.New(mqadmin.Options{})
+	defer admin.Close()
+	tc := mqadmin.TopicConfig{Topic: topic, ReadQueueNums: queues, WriteQueueNums: queues}
+	if err := admin.CreateTopic(ctx, r.BrokerAddr, tc); err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		route, err := admin.TopicRoute(ctx, r.NamesrvAddr, topic)
+		if err == nil && len(route.Queues) > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no route for topic %s after 60 s: %v", topic, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// Produce sends n messages to topic with a real rocketmq-client-go producer and returns
+// the queue each landed on and its offset there. Every send must succeed.
+func Produce(t testing.TB, r RocketMQ, topic string, n int) []*primitive.SendResult {
+	t.Helper()
+	QuietClient()
+	p, err := rocketmq.NewProducer(
+		producer.WithNameServer([]string{r.NamesrvAddr}),
+		producer.WithGroupName(Name(t, "producer")),
+		producer.WithRetry(2),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown() //nolint:errcheck // test teardown
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out := make([]*primitive.SendResult, 0, n)
+	for i := range n {
+		res, err := p.SendSync(ctx, primitive.NewMessage(topic, fmt.Appendf(nil, "message %d", i)))
+		if err != nil {
+			t.Fatalf("send %d to %s: %v", i, topic, err)
+		}
+		if res.Status != primitive.SendOK {
+			t.Fatalf("send %d to %s: status %v", i, topic, res.Status)
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// ConsumerOptions tunes Consume.
+type ConsumerOptions struct {
+	// Broadcasting makes the group a broadcasting group; clustering otherwise.
+	Broadcasting bool
+	// Instance names the client within its process; a fresh name when empty.
+	Instance string
+}
+
+// Consume starts a real rocketmq-client-go push consumer of group on topic, consuming from
+// the first offset one message at a time with handle, and returns a function that shuts it
+// down (also run when the test ends).
+func Consume(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions,
+	handle func(context.Context, *primitive.MessageExt) consumer.ConsumeResult) (stop func()) {
+	t.Helper()
+	QuietClient()
+	model := consumer.Clustering
+	if o.Broadcasting {
+		model = consumer.BroadCasting
+	}
+	if o.Instance == "" {
+		o.Instance = Name(t, "c")
+	}
+	c, err := rocketmq.NewPushConsumer(
+		consumer.WithNameServer([]string{r.NamesrvAddr}),
+		consumer.WithGroupName(group),
+		consumer.WithInstance(o.Instance),
+		consumer.WithConsumerModel(model),
+		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
+		consumer.WithConsumeGoroutineNums(1),
+		consumer.WithConsumeMessageBatchMaxSize(1),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Subscribe(topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		for _, m := range msgs {
+			if res := handle(ctx, m); res != consumer.ConsumeSuccess {
+				return res, nil
+			}
+		}
+		return consumer.ConsumeSuccess, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { c.Shutdown() }) } //nolint:errcheck // test teardown
+	t.Cleanup(stop)
+	return stop
+}
