@@ -1,0 +1,148 @@
+// Package metrics exposes Lagboard's view of the clusters to Prometheus: lag per group and
+// topic in messages and seconds, health, online clients, and how the pollers fare.
+//
+// Cardinality: one series per (cluster, group, topic) for lag, one per (cluster, group) for
+// clients, and one per (cluster, group, status) for health, seven statuses of which exactly
+// one is 1. Group metrics come from the stored latest state, so every replica reports the
+// same values; poller metrics are per process (only the replica holding a cluster's lock
+// polls it).
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lagboard/lagboard/internal/poller"
+	"github.com/lagboard/lagboard/internal/storage"
+)
+
+// Statuses lists every health status, so that each group reports all of them.
+var Statuses = []string{poller.OK, poller.Warn, poller.Stall, poller.Stop, poller.Rewind, poller.Offline, poller.Unknown}
+
+var (
+	lagDesc = prometheus.NewDesc("lagboard_group_lag_messages",
+		"Messages not yet consumed by the group on the topic (max offset - committed offset, summed over queues).",
+		[]string{"cluster", "group", "topic"}, nil)
+	lagSecondsDesc = prometheus.NewDesc("lagboard_group_lag_seconds",
+		"Age in seconds of the oldest message the group has not consumed on the topic; absent when unknown.",
+		[]string{"cluster", "group", "topic"}, nil)
+	statusDesc = prometheus.NewDesc("lagboard_group_status",
+		"1 for the group's current health status, 0 for the others.",
+		[]string{"cluster", "group", "status"}, nil)
+	clientsDesc = prometheus.NewDesc("lagboard_group_clients",
+		"Online clients of the group; absent when unknown.",
+		[]string{"cluster", "group"}, nil)
+	dataAgeDesc = prometheus.NewDesc("lagboard_group_data_age_seconds",
+		"Seconds since the group was last read successfully.",
+		[]string{"cluster", "group"}, nil)
+	cyclesDesc = prometheus.NewDesc("lagboard_poll_cycles_total",
+		"Poll cycles run by this process.", []string{"cluster"}, nil)
+	failuresDesc = prometheus.NewDesc("lagboard_poll_failures_total",
+		"Poll cycles that could not read the name servers or store their result.", []string{"cluster"}, nil)
+	durationDesc = prometheus.NewDesc("lagboard_poll_duration_seconds",
+		"Duration of the last poll cycle.", []string{"cluster"}, nil)
+	staleDesc = prometheus.NewDesc("lagboard_poll_stale_groups",
+		"Groups the last cycle could not read from every broker.", []string{"cluster"}, nil)
+	lastOKDesc = prometheus.NewDesc("lagboard_poll_last_success_timestamp_seconds",
+		"Unix time of the end of the last cycle that stored its result.", []string{"cluster"}, nil)
+	scrapeErrDesc = prometheus.NewDesc("lagboard_metrics_store_up",
+		"1 when the stored state could be read for this scrape.", nil, nil)
+)
+
+// Collector reads the stored state at scrape time, at most once every CacheFor.
+type Collector struct {
+	db       storage.DBTX
+	pollers  []*poller.Poller
+	logger   *slog.Logger
+	cacheFor time.Duration
+	now      func() time.Time
+
+	mu      sync.Mutex
+	readAt  time.Time
+	lags    []storage.TopicLag
+	healths []storage.GroupHealth
+	readErr error
+}
+
+// New returns a collector over the stored state and this process's pollers.
+func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collector {
+	return &Collector{db: db, pollers: pollers, logger: logger, cacheFor: 5 * time.Second, now: time.Now}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
+		cyclesDesc, failuresDesc, durationDesc, staleDesc, lastOKDesc, scrapeErrDesc} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	lags, healths, err := c.read()
+	up := 1.0
+	if err != nil {
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, up)
+	now := c.now()
+	for _, l := range lags {
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l.Lag), l.Cluster, l.Group, l.Topic)
+		if l.LagSeconds != nil {
+			ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, *l.LagSeconds, l.Cluster, l.Group, l.Topic)
+		}
+	}
+	for _, h := range healths {
+		for _, s := range Statuses {
+			v := 0.0
+			if s == h.Health {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(statusDesc, prometheus.GaugeValue, v, h.Cluster, h.Group, s)
+		}
+		if h.Clients != nil {
+			ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(*h.Clients), h.Cluster, h.Group)
+		}
+		ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, now.Sub(h.PolledAt).Seconds(), h.Cluster, h.Group)
+	}
+	for _, p := range c.pollers {
+		s := p.Stats()
+		ch <- prometheus.MustNewConstMetric(cyclesDesc, prometheus.CounterValue, float64(s.Cycles), s.Cluster)
+		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(s.Failures), s.Cluster)
+		if s.Cycles > 0 {
+			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, s.Last.Duration.Seconds(), s.Cluster)
+			ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, float64(len(s.Last.Stale)), s.Cluster)
+		}
+		if !s.LastOK.IsZero() {
+			ch <- prometheus.MustNewConstMetric(lastOKDesc, prometheus.GaugeValue, float64(s.LastOK.UnixNano())/1e9, s.Cluster)
+		}
+	}
+}
+
+// read returns the stored state, read again when the cached copy is older than cacheFor.
+func (c *Collector) read() ([]storage.TopicLag, []storage.GroupHealth, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now().Sub(c.readAt) < c.cacheFor {
+		return c.lags, c.healths, c.readErr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lags, err := storage.TopicLags(ctx, c.db)
+	var healths []storage.GroupHealth
+	if err == nil {
+		healths, err = storage.GroupHealths(ctx, c.db)
+	}
+	if err != nil {
+		c.logger.Warn("metrics: cannot read stored state", "err", err)
+		c.lags, c.healths = nil, nil
+	} else {
+		c.lags, c.healths = lags, healths
+	}
+	c.readAt, c.readErr = c.now(), err
+	return c.lags, c.healths, err
+}

@@ -1,0 +1,67 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+)
+
+// brokerPool limits the requests in flight to one broker and remembers, for the rest of a
+// cycle, that the broker did not answer. A hung broker then costs one timeout per cycle
+// instead of one per group, and fills only its own slots, never the other brokers'.
+type brokerPool struct {
+	name, addr string
+	sem        chan struct{}
+	timeout    time.Duration
+
+	mu   sync.Mutex
+	down error
+}
+
+func newBrokerPool(name, addr string, concurrency int, timeout time.Duration) *brokerPool {
+	return &brokerPool{name: name, addr: addr, sem: make(chan struct{}, concurrency), timeout: timeout}
+}
+
+// do runs f with a per-call deadline once a slot is free. A transport failure (no answer,
+// as opposed to an error answer) marks the broker down for the cycle.
+func (b *brokerPool) do(ctx context.Context, f func(ctx context.Context) error) error {
+	if err := b.failure(); err != nil {
+		return err
+	}
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("broker %s (%s): %w", b.name, b.addr, context.Cause(ctx))
+	}
+	defer func() { <-b.sem }()
+	if err := b.failure(); err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	err := f(cctx)
+	if err != nil && !answered(err) {
+		b.mu.Lock()
+		if b.down == nil {
+			b.down = fmt.Errorf("broker %s (%s) did not answer: %w", b.name, b.addr, err)
+		}
+		b.mu.Unlock()
+	}
+	return err
+}
+
+func (b *brokerPool) failure() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.down
+}
+
+// answered reports whether err is a reply from the broker rather than a failure to get one.
+func answered(err error) bool {
+	var be *mqadmin.BrokerError
+	return errors.As(err, &be)
+}

@@ -1,0 +1,247 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/storage"
+)
+
+// pending holds the history tracks a cycle advances; they are kept only once the cycle is
+// stored, so a failed write loses no point.
+type pending struct {
+	queues map[storage.QueueKey]track[queueValue]
+	topics map[storage.TopicKey]topicTrack
+}
+
+// PollOnce runs one cycle: read the cluster within the cycle deadline, compute, store.
+func (p *Poller) PollOnce(ctx context.Context) Report {
+	now := p.cfg.Now()
+	rep := Report{At: now, Stale: map[string]string{}}
+	defer func() {
+		end := p.cfg.Now()
+		rep.Duration = end.Sub(now)
+		p.mu.Lock()
+		p.last = rep
+		p.cycles++
+		if rep.Err != nil {
+			p.failures++
+		} else {
+			p.lastOK = end
+		}
+		p.mu.Unlock()
+	}()
+	if !p.seeded {
+		if err := p.seed(ctx); err != nil {
+			rep.Err = err
+			p.change("postgres", err.Error(), "cannot read stored state")
+			return rep
+		}
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, p.cfg.CycleTimeout)
+	f, err := p.fetch(cctx)
+	cancel()
+	cycle := storage.Cycle{ClusterID: p.cfg.ClusterID, At: now, Stale: rep.Stale}
+	if err != nil {
+		rep.Err = err
+		p.change("namesrv", err.Error(), "name servers unreachable")
+		for g := range p.groups {
+			rep.Stale[g] = "no name server answered: " + err.Error()
+		}
+		p.store(ctx, cycle, pending{})
+		return rep
+	}
+	p.change("namesrv", "", "")
+	for _, b := range f.brokers {
+		bs := storage.BrokerState{Name: b.name, Addr: b.addr, Version: f.version[b.name]}
+		if e := b.failure(); e != nil {
+			bs.Err = e.Error()
+		}
+		p.change("broker "+b.name, bs.Err, "broker not answering")
+		cycle.Brokers = append(cycle.Brokers, bs)
+	}
+	rep.Brokers = cycle.Brokers
+
+	var calcs []*groupCalc
+	for _, name := range sortedGroups(f) {
+		g := f.groups[name]
+		gt := p.groups[name]
+		if gt == nil {
+			gt = &groupTrack{}
+			p.groups[name] = gt
+		}
+		if reason := staleReason(g, gt); reason != "" {
+			rep.Stale[name] = reason
+			gt.window = appendWindow(gt.window, sample{At: now, Stale: true}, now, p.cfg.Health.Window)
+			continue
+		}
+		calcs = append(calcs, p.computeGroup(f, g, gt, now))
+	}
+	// A known group not found this cycle is gone if every broker answered; otherwise it may
+	// only be listed by a broker that did not answer, and is stale.
+	down := downBrokers(f)
+	for name, gt := range p.groups {
+		if _, ok := f.groups[name]; ok {
+			continue
+		}
+		if down == "" {
+			cycle.Gone = append(cycle.Gone, name)
+			delete(p.groups, name)
+			continue
+		}
+		rep.Stale[name] = "not found this poll while " + down + " did not answer"
+		gt.window = appendWindow(gt.window, sample{At: now, Stale: true}, now, p.cfg.Health.Window)
+	}
+
+	pend, err := p.history(ctx, calcs, now, &cycle)
+	if err != nil {
+		rep.Err = err
+		p.change("postgres", err.Error(), "cannot store progress")
+		return rep
+	}
+	for _, c := range calcs {
+		p.judge(c, now)
+		cycle.Groups = append(cycle.Groups, c.state)
+		cycle.Clients = append(cycle.Clients, c.clients...)
+		for _, q := range c.queues {
+			cycle.Queues = append(cycle.Queues, q.state)
+		}
+	}
+	rep.Groups, rep.Queues = len(cycle.Groups), len(cycle.Queues)
+	if err := p.store(ctx, cycle, pend); err != nil {
+		rep.Err = err
+	}
+	return rep
+}
+
+// store writes the cycle and, once written, keeps the history tracks it advanced.
+func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) error {
+	sctx, cancel := context.WithTimeout(ctx, p.cfg.Interval)
+	defer cancel()
+	if err := p.maintain(sctx, cycle.At); err != nil {
+		p.change("postgres", err.Error(), "cannot store progress")
+		return err
+	}
+	if err := storage.SaveCycle(sctx, p.cfg.Pool, cycle); err != nil {
+		p.change("postgres", err.Error(), "cannot store progress")
+		return err
+	}
+	p.change("postgres", "", "")
+	for k, t := range pend.queues {
+		p.queues[k] = t
+	}
+	for k, t := range pend.topics {
+		p.topics[k] = t
+	}
+	return nil
+}
+
+// judge pushes the cycle's sample into the group's window and evaluates health.
+func (p *Poller) judge(c *groupCalc, now time.Time) {
+	gt := p.groups[c.state.Group]
+	if gt.hasCommitted && gt.committed != c.sample.Committed {
+		gt.lastMove = now
+	}
+	gt.committed, gt.hasCommitted = c.sample.Committed, true
+	gt.window = appendWindow(gt.window, c.sample, now, p.cfg.Health.Window)
+	status, reason := evaluate(p.cfg.Health, gt.window, gt.lastMove, now)
+	if c.state.MessageModel == "BROADCASTING" && status == Unknown {
+		reason = "broadcasting: each client keeps its own offsets, which the brokers do not report"
+	}
+	c.state.Health, c.state.HealthReason = status, reason
+	if !gt.lastMove.IsZero() {
+		t := gt.lastMove
+		c.state.LastCommitAt = &t
+	}
+}
+
+func appendWindow(w []sample, s sample, now time.Time, span time.Duration) []sample {
+	w = append(w, s)
+	i := 0
+	for i < len(w)-1 && now.Sub(w[i].At) > span {
+		i++
+	}
+	return append(w[:0:0], w[i:]...)
+}
+
+// seed loads what a restarted poller must not forget: each group's model and when its
+// offsets last moved.
+func (p *Poller) seed(ctx context.Context) error {
+	stored, err := storage.StoredGroups(ctx, p.cfg.Pool, p.cfg.ClusterID)
+	if err != nil {
+		return err
+	}
+	for _, g := range stored {
+		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType}
+		if g.LastCommitAt != nil {
+			gt.lastMove = *g.LastCommitAt
+		}
+		p.groups[g.Group] = gt
+	}
+	p.seeded = true
+	return nil
+}
+
+// maintain creates partitions ahead and, once an hour, rolls up minute points and drops
+// partitions past retention.
+func (p *Poller) maintain(ctx context.Context, now time.Time) error {
+	hour := now.Truncate(time.Hour)
+	if !p.lastHourly.Before(hour) {
+		return nil
+	}
+	if err := storage.EnsurePartitions(ctx, p.cfg.Pool, now); err != nil {
+		return err
+	}
+	if _, err := storage.RollupHours(ctx, p.cfg.Pool, hour.Add(-48*time.Hour), hour); err != nil {
+		return err
+	}
+	dropped, err := storage.DropExpiredPartitions(ctx, p.cfg.Pool, now, p.cfg.Retention)
+	if err != nil {
+		return err
+	}
+	if len(dropped) > 0 {
+		p.cfg.Logger.Info("dropped expired history", "partitions", dropped)
+	}
+	p.lastHourly = hour
+	return nil
+}
+
+// staleReason says why a group cannot be read completely this cycle, or "". Only brokers
+// known to serve the group count; for a group seen for the first time, every broker does.
+func staleReason(g *groupData, gt *groupTrack) string {
+	var parts []string
+	for broker, err := range g.errs {
+		if len(gt.brokers) == 0 || gt.brokers[broker] {
+			parts = append(parts, err.Error())
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("a broker serving this group did not answer: %s", strings.Join(parts, "; "))
+}
+
+// downBrokers names the brokers that did not answer this cycle, or "" when all did.
+func downBrokers(f *fetched) string {
+	var names []string
+	for _, b := range f.brokers {
+		if b.failure() != nil {
+			names = append(names, b.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func sortedGroups(f *fetched) []string {
+	names := make([]string, 0, len(f.groups))
+	for n := range f.groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,107 @@
+package poller
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/humanize"
+)
+
+// Health statuses, evaluated over a window of recent polls with no thresholds to tune,
+// in the manner of LinkedIn Burrow.
+const (
+	OK      = "OK"      // consuming and keeping up, or caught up
+	Warn    = "WARN"    // consuming, but the lag grows poll after poll
+	Stall   = "STALL"   // clients online, lag > 0, committed offsets not moving
+	Stop    = "STOP"    // lag > 0 and no commit for longer than the window
+	Rewind  = "REWIND"  // a committed offset went backwards: a reset, or a client bug
+	Offline = "OFFLINE" // no client online while messages wait
+	Unknown = "UNKNOWN" // stale or missing data: nothing honest to say
+)
+
+// sample is what one poll saw of a group, kept in memory for health evaluation.
+type sample struct {
+	At        time.Time
+	Lag       int64
+	LagKnown  bool
+	Committed int64 // sum of committed offsets over every queue of the group
+	Clients   int   // -1 when unknown
+	Rewound   int   // queues whose committed offset went backwards since the previous poll
+	Stale     bool
+}
+
+// HealthRules are the time spans health is judged over.
+type HealthRules struct {
+	// Window is how far back evaluation looks; no commit for longer than this is STOP.
+	Window time.Duration
+	// StallAfter is how long offsets may stand still with clients online before STALL.
+	StallAfter time.Duration
+	// Interval is the poll interval; data older than three intervals is stale.
+	Interval time.Duration
+}
+
+// evaluate returns the status of a group and a one-line reason for people. window holds the
+// group's samples, oldest first, newest last; lastMove is when the committed offsets last
+// changed (zero if never seen to change).
+func evaluate(r HealthRules, window []sample, lastMove, now time.Time) (status, reason string) {
+	if len(window) == 0 {
+		return Unknown, "not polled yet"
+	}
+	cur := window[len(window)-1]
+	switch {
+	case cur.Stale:
+		return Unknown, "no fresh data: the brokers serving this group did not answer the last poll"
+	case now.Sub(cur.At) > 3*r.Interval:
+		return Unknown, fmt.Sprintf("no data for %s", humanize.Duration(now.Sub(cur.At)))
+	case !cur.LagKnown:
+		return Unknown, "lag cannot be computed from what the brokers report"
+	}
+	for i := len(window) - 1; i >= 0; i-- {
+		if s := window[i]; s.Rewound > 0 && now.Sub(s.At) <= r.Window {
+			return Rewind, fmt.Sprintf("committed offsets went backwards on %s %s ago: a reset, or a client committing old offsets",
+				humanize.Plural(s.Rewound, "queue", "queues"), humanize.Duration(now.Sub(s.At)))
+		}
+	}
+	waiting := fmt.Sprintf("%s messages waiting", humanize.Thousands(cur.Lag))
+	if cur.Lag <= 0 {
+		return OK, "caught up"
+	}
+	if cur.Clients == 0 {
+		return Offline, "no client online; " + waiting
+	}
+	still := now.Sub(lastMove)
+	if lastMove.IsZero() {
+		still = now.Sub(window[0].At) // never seen to move: at least since the window began
+	}
+	if still >= r.Window {
+		return Stop, fmt.Sprintf("no commit for %s; %s", humanize.Duration(still), waiting)
+	}
+	if cur.Clients > 0 && still >= r.StallAfter {
+		return Stall, fmt.Sprintf("committed offsets unchanged for %s with %s online; %s",
+			humanize.Duration(still), humanize.Plural(cur.Clients, "client", "clients"), waiting)
+	}
+	if first, ok := growing(r, window, now); ok {
+		return Warn, fmt.Sprintf("consuming, but the lag grew from %s to %s in %s",
+			humanize.Thousands(first.Lag), humanize.Thousands(cur.Lag), humanize.Duration(cur.At.Sub(first.At)))
+	}
+	return OK, "consuming; " + waiting
+}
+
+// growing reports whether the lag rose at every step over at least four polls within the
+// window, and returns the first of them.
+func growing(r HealthRules, window []sample, now time.Time) (sample, bool) {
+	var run []sample
+	for _, s := range window {
+		if now.Sub(s.At) > r.Window || !s.LagKnown {
+			continue
+		}
+		if len(run) > 0 && s.Lag <= run[len(run)-1].Lag {
+			run = run[:0]
+		}
+		run = append(run, s)
+	}
+	if len(run) < 4 {
+		return sample{}, false
+	}
+	return run[0], true
+}

@@ -1,0 +1,247 @@
+// Package poller reads every consumer group's progress from a RocketMQ cluster on a
+// schedule, computes lag in messages and in time and a health status, and stores the result
+// in Postgres. One poller runs per cluster; with several dashboard replicas, a Postgres
+// advisory lock lets exactly one of them poll each cluster.
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+	"github.com/lagboard/lagboard/internal/storage"
+)
+
+// Admin is what the poller needs of the RocketMQ admin client.
+type Admin interface {
+	ClusterInfo(ctx context.Context, namesrvAddr string) (mqadmin.ClusterInfo, error)
+	TopicList(ctx context.Context, namesrvAddr string) ([]string, error)
+	BrokerRuntimeInfo(ctx context.Context, brokerAddr string) (map[string]string, error)
+	SubscriptionGroups(ctx context.Context, brokerAddr string) (map[string]mqadmin.SubscriptionGroupConfig, error)
+	ConsumeStats(ctx context.Context, brokerAddr, group, topic string) (mqadmin.ConsumeStats, error)
+	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
+	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
+}
+
+// Config configures the poller of one cluster.
+type Config struct {
+	Cluster      string
+	ClusterID    int64
+	NamesrvAddrs []string
+	Admin        Admin
+	Pool         *pgxpool.Pool
+	Logger       *slog.Logger
+	// Interval between cycles; 10 s when zero.
+	Interval time.Duration
+	// CycleTimeout bounds one whole cycle; 80% of the interval when zero. Whatever a broker
+	// has not answered by then is stale for this cycle, not waited for.
+	CycleTimeout time.Duration
+	// CallTimeout bounds one request; 3 s when zero.
+	CallTimeout time.Duration
+	// BrokerConcurrency is the number of requests in flight to one broker; 8 when zero.
+	BrokerConcurrency int
+	// Health holds the spans health is judged over; Window 10 min and StallAfter 1 min when
+	// zero.
+	Health HealthRules
+	// Retention of history; storage.DefaultRetention when zero.
+	Retention storage.Retention
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Poller polls one cluster. PollOnce runs one cycle; Run runs cycles until cancelled.
+type Poller struct {
+	cfg Config
+
+	// State kept between cycles, touched only by the goroutine running cycles.
+	seeded     bool
+	groups     map[string]*groupTrack
+	queues     map[storage.QueueKey]track[queueValue]
+	topics     map[storage.TopicKey]topicTrack
+	queueIDs   map[storage.QueueKey]int32
+	topicIDs   map[storage.TopicKey]int32
+	failing    map[string]string // what is failing now → its error, to log changes once
+	lastHourly time.Time
+
+	mu       sync.Mutex
+	last     Report
+	cycles   uint64 // cycles run
+	failures uint64 // cycles whose Report.Err was set
+	lastOK   time.Time
+}
+
+// Report summarises one cycle, for logs, metrics and tests.
+type Report struct {
+	At       time.Time
+	Duration time.Duration
+	Groups   int
+	Queues   int
+	Stale    map[string]string // group → why it is stale
+	Brokers  []storage.BrokerState
+	Err      error // the cycle as a whole failed (name servers or Postgres)
+}
+
+// New returns a poller with defaults filled in.
+func New(cfg Config) *Poller {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.CycleTimeout <= 0 {
+		cfg.CycleTimeout = cfg.Interval * 8 / 10
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 3 * time.Second
+	}
+	if cfg.BrokerConcurrency <= 0 {
+		cfg.BrokerConcurrency = 8
+	}
+	if cfg.Health.Window <= 0 {
+		cfg.Health.Window = 10 * time.Minute
+	}
+	if cfg.Health.StallAfter <= 0 {
+		cfg.Health.StallAfter = time.Minute
+	}
+	cfg.Health.Interval = cfg.Interval
+	if cfg.Retention == (storage.Retention{}) {
+		cfg.Retention = storage.DefaultRetention
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Logger = cfg.Logger.With("cluster", cfg.Cluster)
+	return &Poller{
+		cfg:      cfg,
+		groups:   map[string]*groupTrack{},
+		queues:   map[storage.QueueKey]track[queueValue]{},
+		topics:   map[storage.TopicKey]topicTrack{},
+		queueIDs: map[storage.QueueKey]int32{},
+		topicIDs: map[storage.TopicKey]int32{},
+		failing:  map[string]string{},
+	}
+}
+
+// Last returns the report of the latest cycle.
+func (p *Poller) Last() Report {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// Stats are the poller's counters since start, for metrics.
+type Stats struct {
+	Cluster  string
+	Cycles   uint64
+	Failures uint64
+	Last     Report
+	LastOK   time.Time // end of the last cycle that stored its result
+}
+
+// Stats returns the poller's counters.
+func (p *Poller) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Stats{Cluster: p.cfg.Cluster, Cycles: p.cycles, Failures: p.failures, Last: p.last, LastOK: p.lastOK}
+}
+
+// Run polls every interval until ctx is cancelled, while this process holds the cluster's
+// advisory lock; without it, it waits and tries again each interval.
+func (p *Poller) Run(ctx context.Context) error {
+	lock := &clusterLock{pool: p.cfg.Pool, key: lockKey(p.cfg.Cluster)}
+	defer lock.release()
+	tick := time.NewTicker(p.cfg.Interval)
+	defer tick.Stop()
+	for {
+		held, err := lock.hold(ctx)
+		switch {
+		case err != nil:
+			p.change("lock", err.Error(), "cannot take the poller lock")
+		case !held:
+			p.change("lock", "another replica polls this cluster", "not polling")
+		default:
+			p.change("lock", "", "")
+			p.PollOnce(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// change logs a failure once when it starts and once when it ends, not every cycle.
+func (p *Poller) change(what, failure, msg string) {
+	prev, was := p.failing[what]
+	switch {
+	case failure == "" && was:
+		delete(p.failing, what)
+		p.cfg.Logger.Info("recovered", "what", what, "was", prev)
+	case failure != "" && (!was || prev != failure):
+		p.failing[what] = failure
+		p.cfg.Logger.Warn(msg, "what", what, "err", failure)
+	}
+}
+
+func lockKey(cluster string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("lagboard.poller:" + cluster))
+	return int64(h.Sum64())
+}
+
+// clusterLock holds a session-level advisory lock on a dedicated connection. If Postgres
+// restarts the connection and the lock go with it; hold takes it again.
+type clusterLock struct {
+	pool *pgxpool.Pool
+	key  int64
+	conn *pgxpool.Conn
+}
+
+func (l *clusterLock) hold(ctx context.Context) (bool, error) {
+	if l.conn != nil {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := l.conn.Ping(pctx)
+		cancel()
+		if err == nil {
+			return true, nil
+		}
+		l.release()
+	}
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := l.pool.Acquire(actx)
+	if err != nil {
+		return false, fmt.Errorf("poller lock: %w", err)
+	}
+	var got bool
+	if err := conn.QueryRow(actx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil {
+		conn.Release()
+		return false, fmt.Errorf("poller lock: %w", err)
+	}
+	if !got {
+		conn.Release()
+		return false, nil
+	}
+	l.conn = conn
+	return true, nil
+}
+
+func (l *clusterLock) release() {
+	if l.conn == nil {
+		return
+	}
+	// Closing the connection releases the lock; returning it to the pool would keep it.
+	l.conn.Hijack().Close(context.Background()) //nolint:errcheck // closing anyway
+	l.conn = nil
+}
+
+var errNoNamesrv = errors.New("no name server answered")

@@ -1,0 +1,186 @@
+package poller_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+	"github.com/lagboard/lagboard/internal/poller"
+	"github.com/lagboard/lagboard/internal/stack/stacktest"
+	"github.com/lagboard/lagboard/internal/storage"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// fixture is one test's cluster as the poller sees it. The poller's clock is the fixture's:
+// broker data is real, and tests move time forward instead of waiting for it.
+type fixture struct {
+	rmq       stacktest.RocketMQ
+	admin     *mqadmin.Client
+	db        storage.DBTX
+	clusterID int64
+	poller    *poller.Poller
+	now       time.Time
+}
+
+// advance moves the poller's clock forward.
+func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
+
+func newFixture(t testing.TB, version string) *fixture {
+	t.Helper()
+	rmq := stacktest.Broker(t, version)
+	pool := stacktest.DB(t)
+	c, err := storage.UpsertCluster(context.Background(), pool, "local", []string{rmq.NamesrvAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := mqadmin.New(mqadmin.Options{})
+	t.Cleanup(func() { admin.Close() })
+	f := &fixture{rmq: rmq, admin: admin, db: pool, clusterID: c.ID, now: time.Now()}
+	f.poller = poller.New(poller.Config{
+		Cluster: "local", ClusterID: c.ID, NamesrvAddrs: []string{rmq.NamesrvAddr},
+		Admin: admin, Pool: pool, Interval: 10 * time.Second,
+		Health: poller.HealthRules{Window: 10 * time.Minute, StallAfter: time.Minute},
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Now:    func() time.Time { return f.now },
+	})
+	return f
+}
+
+func (f *fixture) poll(t testing.TB) poller.Report {
+	t.Helper()
+	rep := f.poller.PollOnce(context.Background())
+	if rep.Err != nil {
+		t.Fatalf("poll: %v", rep.Err)
+	}
+	return rep
+}
+
+func (f *fixture) group(t *testing.T, name string) storage.GroupState {
+	t.Helper()
+	g, err := storage.GroupStateOf(context.Background(), f.db, f.clusterID, name)
+	if err != nil {
+		t.Fatalf("group %s: %v", name, err)
+	}
+	return g
+}
+
+// maxOffsets waits until the topic's queues hold total messages and returns each queue's
+// max offset. The broker indexes sent messages asynchronously, so a read right after
+// sending can fall short.
+func (f *fixture) maxOffsets(t *testing.T, topic string, total int64) map[int]int64 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ts, err := f.admin.TopicStats(context.Background(), f.rmq.BrokerAddr, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, sum := map[int]int64{}, int64(0)
+		for mq, o := range ts.Offsets {
+			out[mq.QueueID] = o.MaxOffset
+			sum += o.MaxOffset
+		}
+		if sum == total {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s holds %d messages, want %d", topic, sum, total)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (f *fixture) commit(t *testing.T, group, topic string, offsets map[int]int64) {
+	t.Helper()
+	for q, off := range offsets {
+		if err := f.admin.UpdateConsumerOffset(context.Background(), f.rmq.BrokerAddr, group, topic, q, off); err != nil {
+			t.Fatalf("commit %s queue %d = %d: %v", group, q, off, err)
+		}
+	}
+}
+
+// TestStoredProgressMatchesBroker commits known offsets for a group and checks that what the
+// poller stores is what the broker reports, and that lag in time is unknown for messages
+// older than the stored history and interpolated for newer ones.
+func TestStoredProgressMatchesBroker(t *testing.T) {
+	for _, version := range stacktest.Versions(t) {
+		t.Run(version, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, version)
+			topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "g")
+			stacktest.CreateTopic(t, f.rmq, topic, 4)
+			if err := f.admin.CreateSubscriptionGroup(ctx, f.rmq.BrokerAddr, group); err != nil {
+				t.Fatal(err)
+			}
+			stacktest.Produce(t, f.rmq, topic, 40)
+			first := f.maxOffsets(t, topic, 40)
+			f.commit(t, group, topic, map[int]int64{0: 0, 1: 0, 2: 0, 3: 0})
+
+			firstPoll := time.Now()
+			f.now = firstPoll
+			f.poll(t)
+			g := f.group(t, group)
+			if g.Lag == nil || *g.Lag != 40 {
+				t.Fatalf("lag = %v, want 40", g.Lag)
+			}
+			if g.LagTimeSource != "unknown" || g.LagSeconds != nil {
+				t.Errorf("lag in time of messages older than history = %s %v, want unknown", g.LagTimeSource, g.LagSeconds)
+			}
+			if g.Health != poller.Offline {
+				t.Errorf("health = %s (%s), want OFFLINE: nobody consumes", g.Health, g.HealthReason)
+			}
+
+			// Catch up, then 8 new messages arrive: they are younger than the first poll.
+			f.commit(t, group, topic, first)
+			stacktest.Produce(t, f.rmq, topic, 8)
+			f.maxOffsets(t, topic, 48)
+			f.now = time.Now()
+			f.poll(t)
+			direct, err := f.admin.ConsumeStats(ctx, f.rmq.BrokerAddr, group, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			queues, err := storage.QueueStates(ctx, f.db, f.clusterID, group)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var directLag int64
+			n := 0
+			for _, q := range queues {
+				if q.Topic != topic {
+					continue
+				}
+				n++
+				o, ok := direct.Offsets[mqadmin.MessageQueue{Topic: topic, BrokerName: q.Broker, QueueID: int(q.QueueID)}]
+				if !ok {
+					t.Fatalf("stored queue %s/%d is unknown to the broker", q.Broker, q.QueueID)
+				}
+				if q.MaxOffset != o.BrokerOffset || q.ConsumerOffset != o.ConsumerOffset {
+					t.Errorf("queue %d: stored max %d committed %d, broker says %d and %d",
+						q.QueueID, q.MaxOffset, q.ConsumerOffset, o.BrokerOffset, o.ConsumerOffset)
+				}
+				if q.MinOffset == nil || *q.MinOffset != 0 {
+					t.Errorf("queue %d: min offset %v, want 0", q.QueueID, q.MinOffset)
+				}
+				directLag += o.Lag()
+			}
+			if n != 4 {
+				t.Fatalf("stored %d queues of %s, want 4", n, topic)
+			}
+			g = f.group(t, group)
+			if g.Lag == nil || *g.Lag != directLag || directLag != 8 {
+				t.Fatalf("stored lag %v, broker lag %d, want 8", g.Lag, directLag)
+			}
+			if g.LagTimeSource != "interpolated" || g.LagSeconds == nil {
+				t.Fatalf("lag in time = %s %v, want interpolated", g.LagTimeSource, g.LagSeconds)
+			}
+			if limit := time.Since(firstPoll).Seconds(); *g.LagSeconds < 0 || *g.LagSeconds > limit {
+				t.Errorf("lag in time %.3f s, want between 0 and %.3f s (the age of the first poll)", *g.LagSeconds, limit)
+			}
+		})
+	}
+}

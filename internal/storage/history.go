@@ -1,0 +1,111 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// OffsetQuery asks when a queue's message at Offset was written.
+type OffsetQuery struct {
+	SeriesID int32
+	Offset   int64
+}
+
+// Bracket is the stored history around a message: the last sample whose max offset did not
+// yet include it, and the first that did. Either may be missing.
+type Bracket struct {
+	Before, After       *time.Time
+	BeforeMax, AfterMax int64
+}
+
+// WriteTimeBrackets finds, for each query, the stored samples between which the queue's max
+// offset passed the offset, in one statement. The caller interpolates.
+func WriteTimeBrackets(ctx context.Context, db DBTX, qs []OffsetQuery) (map[OffsetQuery]Bracket, error) {
+	out := make(map[OffsetQuery]Bracket, len(qs))
+	if len(qs) == 0 {
+		return out, nil
+	}
+	ids, offs := make([]int32, len(qs)), make([]int64, len(qs))
+	for i, q := range qs {
+		ids[i], offs[i] = q.SeriesID, q.Offset
+	}
+	// max_offset is the next offset to be written, so message m exists once max_offset > m.
+	rows, err := db.Query(ctx, `
+		SELECT u.series_id, u.off, b.at, b.max_offset, a.at, a.max_offset
+		FROM unnest($1::int[], $2::bigint[]) AS u(series_id, off)
+		LEFT JOIN LATERAL (
+			SELECT at, max_offset FROM queue_sample s
+			WHERE s.series_id = u.series_id AND s.max_offset > u.off
+			ORDER BY at LIMIT 1) a ON true
+		LEFT JOIN LATERAL (
+			SELECT at, max_offset FROM queue_sample s
+			WHERE s.series_id = u.series_id AND s.max_offset <= u.off
+			ORDER BY at DESC LIMIT 1) b ON true`, ids, offs)
+	if err != nil {
+		return nil, fmt.Errorf("write time brackets: %w", err)
+	}
+	var (
+		q      OffsetQuery
+		bAt    *time.Time
+		bMax   *int64
+		aAt    *time.Time
+		aMax   *int64
+		result Bracket
+	)
+	_, err = pgx.ForEachRow(rows, []any{&q.SeriesID, &q.Offset, &bAt, &bMax, &aAt, &aMax}, func() error {
+		result = Bracket{Before: bAt, After: aAt}
+		if bMax != nil {
+			result.BeforeMax = *bMax
+		}
+		if aMax != nil {
+			result.AfterMax = *aMax
+		}
+		out[q] = result
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("write time brackets: %w", err)
+	}
+	return out, nil
+}
+
+// RollupHours aggregates complete hours of minute points into topic_hour: the offsets at the
+// end of the hour, the highest lag and lag in time within it, and the mean consume rate.
+// Hours already rolled up are left as they are, so it can run as often as wanted.
+func RollupHours(ctx context.Context, db DBTX, from, to time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, `
+		INSERT INTO topic_hour (series_id, at, max_offset, consumer_offset, lag, lag_seconds, consume_tps)
+		SELECT series_id, date_trunc('hour', at),
+		       (array_agg(max_offset ORDER BY at DESC))[1],
+		       (array_agg(consumer_offset ORDER BY at DESC))[1],
+		       max(lag), max(lag_seconds), avg(consume_tps)
+		FROM topic_minute
+		WHERE at >= date_trunc('hour', $1::timestamptz) AND at < date_trunc('hour', $2::timestamptz)
+		GROUP BY series_id, date_trunc('hour', at)
+		ON CONFLICT DO NOTHING`, from, to)
+	if err != nil {
+		return 0, fmt.Errorf("roll up hours: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// StoredGroup is what a poller restarting needs to remember of a group.
+type StoredGroup struct {
+	Group        string     `db:"group_name"`
+	MessageModel string     `db:"message_model"`
+	ConsumeType  string     `db:"consume_type"`
+	LastCommitAt *time.Time `db:"last_commit_at"`
+}
+
+// StoredGroups returns the stored groups of a cluster.
+func StoredGroups(ctx context.Context, db DBTX, clusterID int64) ([]StoredGroup, error) {
+	rows, err := db.Query(ctx, `
+		SELECT group_name, message_model, consume_type, last_commit_at FROM group_state WHERE cluster_id = $1`, clusterID)
+	if err != nil {
+		return nil, fmt.Errorf("stored groups: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[StoredGroup])
+}

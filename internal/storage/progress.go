@@ -1,0 +1,283 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// BrokerState is what one poll learned about a broker.
+type BrokerState struct {
+	Name    string
+	Addr    string
+	Version string
+	// Err is empty when the broker answered every request of the cycle.
+	Err string
+}
+
+// GroupState is the latest state of a consumer group, as the groups page shows it. Nil
+// pointers mean unknown: they are stored as NULL and shown as unknown, never as zero.
+type GroupState struct {
+	Group         string     `db:"group_name"`
+	MessageModel  string     `db:"message_model"`
+	ConsumeType   string     `db:"consume_type"`
+	Clients       *int32     `db:"clients"`
+	Topics        []string   `db:"topics"`
+	Lag           *int64     `db:"lag"`
+	RetryLag      *int64     `db:"retry_lag"`
+	Inflight      *int64     `db:"inflight"`
+	LagSeconds    *float64   `db:"lag_seconds"`
+	LagTimeSource string     `db:"lag_time_source"`
+	ConsumeTPS    *float64   `db:"consume_tps"`
+	Health        string     `db:"health"`
+	HealthReason  string     `db:"health_reason"`
+	LastCommitAt  *time.Time `db:"last_commit_at"`
+	PolledAt      time.Time  `db:"polled_at"`
+	StaleSince    *time.Time `db:"stale_since"`
+	StaleReason   *string    `db:"stale_reason"`
+}
+
+// QueueState is the latest state of one queue of a group's topic.
+type QueueState struct {
+	Group          string     `db:"group_name"`
+	Topic          string     `db:"topic"`
+	Broker         string     `db:"broker_name"`
+	QueueID        int32      `db:"queue_id"`
+	MinOffset      *int64     `db:"min_offset"`
+	MaxOffset      int64      `db:"max_offset"`
+	ConsumerOffset int64      `db:"consumer_offset"`
+	PullOffset     *int64     `db:"pull_offset"`
+	LastTimestamp  *time.Time `db:"last_timestamp"`
+	LagSeconds     *float64   `db:"lag_seconds"`
+	OwnerClient    *string    `db:"owner_client"`
+	PolledAt       time.Time  `db:"polled_at"`
+	Stale          bool       `db:"stale"`
+}
+
+// ClientState is one online client of a group.
+type ClientState struct {
+	Group    string `db:"group_name"`
+	ClientID string `db:"client_id"`
+	Addr     string `db:"client_addr"`
+	Language string `db:"language"`
+	Version  string `db:"version"`
+}
+
+// QueueSample is a point of a queue's offset history.
+type QueueSample struct {
+	SeriesID       int32
+	At             time.Time
+	MaxOffset      int64
+	ConsumerOffset int64
+}
+
+// TopicPoint is a point of a group's per-topic history.
+type TopicPoint struct {
+	SeriesID       int32
+	At             time.Time
+	MaxOffset      int64
+	ConsumerOffset int64
+	Lag            int64
+	LagSeconds     *float64
+	ConsumeTPS     *float64
+}
+
+// Cycle is everything one poll of a cluster writes.
+type Cycle struct {
+	ClusterID int64
+	At        time.Time
+	Brokers   []BrokerState
+	// Groups were read completely: their state, queues and clients replace what is stored.
+	Groups  []GroupState
+	Queues  []QueueState
+	Clients []ClientState
+	// Stale maps groups that could not be read to why; their stored values stay, marked stale.
+	Stale map[string]string
+	// Gone are groups no longer found anywhere in the cluster; their state is removed.
+	Gone         []string
+	QueueSamples []QueueSample
+	TopicPoints  []TopicPoint
+}
+
+// SaveCycle writes a cycle in one transaction, so pages never see half a poll.
+func SaveCycle(ctx context.Context, db interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, c Cycle) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save cycle: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	steps := []func(context.Context, pgx.Tx, Cycle) error{
+		saveBrokers, saveGroups, saveQueues, saveClients, markStale, removeGone, saveSamples,
+	}
+	for _, step := range steps {
+		if err := step(ctx, tx, c); err != nil {
+			return fmt.Errorf("save cycle: %w", err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+func saveBrokers(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	for _, b := range c.Brokers {
+		var err error
+		if b.Err == "" {
+			_, err = tx.Exec(ctx, `
+				INSERT INTO broker_state (cluster_id, broker_name, addr, version, ok_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (cluster_id, broker_name) DO UPDATE SET
+					addr = excluded.addr, version = coalesce(nullif(excluded.version, ''), broker_state.version),
+					ok_at = excluded.ok_at`,
+				c.ClusterID, b.Name, b.Addr, b.Version, c.At)
+		} else {
+			_, err = tx.Exec(ctx, `
+				INSERT INTO broker_state (cluster_id, broker_name, addr, error, error_at) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (cluster_id, broker_name) DO UPDATE SET
+					addr = excluded.addr, error = excluded.error, error_at = excluded.error_at`,
+				c.ClusterID, b.Name, b.Addr, b.Err, c.At)
+		}
+		if err != nil {
+			return fmt.Errorf("broker %s: %w", b.Name, err)
+		}
+	}
+	return nil
+}
+
+var groupColumns = []string{"cluster_id", "group_name", "message_model", "consume_type", "clients", "topics",
+	"lag", "retry_lag", "inflight", "lag_seconds", "lag_time_source", "consume_tps", "health", "health_reason",
+	"last_commit_at", "polled_at", "stale_since", "stale_reason"}
+
+func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	rows := make([][]any, len(c.Groups))
+	for i, g := range c.Groups {
+		rows[i] = []any{c.ClusterID, g.Group, g.MessageModel, g.ConsumeType, g.Clients, g.Topics,
+			g.Lag, g.RetryLag, g.Inflight, g.LagSeconds, g.LagTimeSource, g.ConsumeTPS, g.Health, g.HealthReason,
+			g.LastCommitAt, g.PolledAt, nil, nil}
+	}
+	return upsertVia(ctx, tx, "group_state", groupColumns, []string{"cluster_id", "group_name"}, rows)
+}
+
+var queueColumns = []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id", "min_offset", "max_offset",
+	"consumer_offset", "pull_offset", "last_timestamp", "lag_seconds", "owner_client", "polled_at", "stale"}
+
+func saveQueues(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	rows := make([][]any, len(c.Queues))
+	for i, q := range c.Queues {
+		rows[i] = []any{c.ClusterID, q.Group, q.Topic, q.Broker, q.QueueID, q.MinOffset, q.MaxOffset,
+			q.ConsumerOffset, q.PullOffset, q.LastTimestamp, q.LagSeconds, q.OwnerClient, q.PolledAt, q.Stale}
+	}
+	key := []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id"}
+	if err := upsertVia(ctx, tx, "queue_state", queueColumns, key, rows); err != nil {
+		return err
+	}
+	// Queues that vanished from a group read completely this cycle (a topic deleted or
+	// unsubscribed, a queue count lowered) go too.
+	_, err := tx.Exec(ctx, `
+		DELETE FROM queue_state q
+		WHERE q.cluster_id = $1 AND q.group_name = ANY($2) AND q.polled_at < $3`,
+		c.ClusterID, groupNames(c.Groups), c.At)
+	return err
+}
+
+func saveClients(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM client_state WHERE cluster_id = $1 AND group_name = ANY($2)`,
+		c.ClusterID, groupNames(c.Groups)); err != nil {
+		return err
+	}
+	rows := make([][]any, len(c.Clients))
+	for i, cl := range c.Clients {
+		rows[i] = []any{c.ClusterID, cl.Group, cl.ClientID, cl.Addr, cl.Language, cl.Version}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"client_state"},
+		[]string{"cluster_id", "group_name", "client_id", "client_addr", "language", "version"}, pgx.CopyFromRows(rows))
+	return err
+}
+
+func markStale(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	for g, reason := range c.Stale {
+		if _, err := tx.Exec(ctx, `
+			UPDATE group_state SET stale_since = coalesce(stale_since, $3), stale_reason = $4,
+				health = 'UNKNOWN', health_reason = $4
+			WHERE cluster_id = $1 AND group_name = $2`, c.ClusterID, g, c.At, reason); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE queue_state SET stale = true WHERE cluster_id = $1 AND group_name = $2`,
+			c.ClusterID, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func removeGone(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	if len(c.Gone) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM group_state WHERE cluster_id = $1 AND group_name = ANY($2)`, c.ClusterID, c.Gone)
+	return err
+}
+
+func saveSamples(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	if len(c.QueueSamples) > 0 {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"queue_sample"}, []string{"series_id", "at", "max_offset", "consumer_offset"},
+			pgx.CopyFromSlice(len(c.QueueSamples), func(i int) ([]any, error) {
+				s := c.QueueSamples[i]
+				return []any{s.SeriesID, s.At, s.MaxOffset, s.ConsumerOffset}, nil
+			}))
+		if err != nil {
+			return fmt.Errorf("queue samples: %w", err)
+		}
+	}
+	if len(c.TopicPoints) > 0 {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"topic_minute"},
+			[]string{"series_id", "at", "max_offset", "consumer_offset", "lag", "lag_seconds", "consume_tps"},
+			pgx.CopyFromSlice(len(c.TopicPoints), func(i int) ([]any, error) {
+				p := c.TopicPoints[i]
+				return []any{p.SeriesID, p.At, p.MaxOffset, p.ConsumerOffset, p.Lag, p.LagSeconds, p.ConsumeTPS}, nil
+			}))
+		if err != nil {
+			return fmt.Errorf("topic points: %w", err)
+		}
+	}
+	return nil
+}
+
+// upsertVia copies rows into a temporary table and merges them into table, which is far
+// faster than a statement per row for thousands of rows.
+func upsertVia(ctx context.Context, tx pgx.Tx, table string, cols, key []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tmp := "tmp_" + table
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP`, tmp, table)); err != nil {
+		return err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{tmp}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy %s: %w", table, err)
+	}
+	var set []string
+	for _, col := range cols {
+		if !slices.Contains(key, col) {
+			set = append(set, col+" = excluded."+col)
+		}
+	}
+	list := strings.Join(cols, ", ")
+	sql := fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) DO UPDATE SET %s`,
+		table, list, list, tmp, strings.Join(key, ", "), strings.Join(set, ", "))
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("merge %s: %w", table, err)
+	}
+	return nil
+}
+
+func groupNames(gs []GroupState) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.Group
+	}
+	return out
+}

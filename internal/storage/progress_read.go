@@ -1,0 +1,53 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const groupStateColumns = `group_name, message_model, consume_type, clients, topics, lag, retry_lag, inflight,
+	lag_seconds, lag_time_source, consume_tps, health, health_reason, last_commit_at, polled_at, stale_since, stale_reason`
+
+// GroupStates returns every stored group of a cluster, by name.
+func GroupStates(ctx context.Context, db DBTX, clusterID int64) ([]GroupState, error) {
+	rows, err := db.Query(ctx, `SELECT `+groupStateColumns+` FROM group_state WHERE cluster_id = $1 ORDER BY group_name`, clusterID)
+	if err != nil {
+		return nil, fmt.Errorf("group states: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[GroupState])
+}
+
+// GroupStateOf returns one group's stored state; pgx.ErrNoRows when there is none.
+func GroupStateOf(ctx context.Context, db DBTX, clusterID int64, group string) (GroupState, error) {
+	rows, err := db.Query(ctx, `SELECT `+groupStateColumns+` FROM group_state WHERE cluster_id = $1 AND group_name = $2`, clusterID, group)
+	if err != nil {
+		return GroupState{}, fmt.Errorf("group state %s: %w", group, err)
+	}
+	return pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[GroupState])
+}
+
+// QueueStates returns a group's stored queues, by topic, broker and queue.
+func QueueStates(ctx context.Context, db DBTX, clusterID int64, group string) ([]QueueState, error) {
+	rows, err := db.Query(ctx, `
+		SELECT group_name, topic, broker_name, queue_id, min_offset, max_offset, consumer_offset, pull_offset,
+		       last_timestamp, lag_seconds, owner_client, polled_at, stale
+		FROM queue_state WHERE cluster_id = $1 AND group_name = $2
+		ORDER BY topic, broker_name, queue_id`, clusterID, group)
+	if err != nil {
+		return nil, fmt.Errorf("queue states %s: %w", group, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[QueueState])
+}
+
+// ClientStates returns a group's clients from its last poll.
+func ClientStates(ctx context.Context, db DBTX, clusterID int64, group string) ([]ClientState, error) {
+	rows, err := db.Query(ctx, `
+		SELECT group_name, client_id, client_addr, language, version FROM client_state
+		WHERE cluster_id = $1 AND group_name = $2 ORDER BY client_id`, clusterID, group)
+	if err != nil {
+		return nil, fmt.Errorf("client states %s: %w", group, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[ClientState])
+}
