@@ -30,6 +30,12 @@ type Config struct {
 	// StartupCheckTimeout bounds the start-up checks of Postgres and the name servers
 	// (LAGBOARD_STARTUP_TIMEOUT).
 	StartupCheckTimeout time.Duration
+	// Auth is sign-in, sessions and the access policy (see auth.go).
+	Auth Auth
+	// HealthWindow is how far back health is judged (LAGBOARD_HEALTH_WINDOW).
+	HealthWindow time.Duration
+	// MetricsToken, when set, is the bearer token /metrics requires (LAGBOARD_METRICS_TOKEN).
+	MetricsToken string
 }
 
 // Cluster is one RocketMQ cluster, reached through its name servers.
@@ -38,6 +44,7 @@ type Cluster struct {
 	Name string
 	// NamesrvAddrs are host:port addresses of the name servers, tried in order.
 	NamesrvAddrs []string
+	ClusterOptions
 }
 
 // Variable names, in one place so messages and docs agree.
@@ -62,6 +69,7 @@ func Load(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Addr:                orDefault(getenv(EnvAddr), "127.0.0.1:8080"),
 		DatabaseURL:         strings.TrimSpace(getenv(EnvDatabaseURL)),
+		MetricsToken:        strings.TrimSpace(getenv("LAGBOARD_METRICS_TOKEN")),
 		ShutdownTimeout:     15 * time.Second,
 		StartupCheckTimeout: 10 * time.Second,
 	}
@@ -108,6 +116,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		*d.dst = parsed
 	}
+	errs = append(errs, loadClusterOptions(getenv, &cfg)...)
+	auth, authErrs := loadAuth(getenv)
+	cfg.Auth, errs = auth, append(errs, authErrs...)
 	return cfg, errors.Join(errs...)
 }
 

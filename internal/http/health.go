@@ -27,3 +27,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write([]byte("ready\n")) //nolint:errcheck // the client went away
 }
+
+// favicon sends browsers that ask for /favicon.ico (on pages without a link, such as
+// /readyz) to the hashed icon.
+func (s *Server) favicon(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.deps.Assets.Path("img/favicon.svg"), http.StatusMovedPermanently)
+}

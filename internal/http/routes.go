@@ -1,20 +1,34 @@
 package http
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/lagboard/lagboard/internal/auth"
+)
 
 // route is one entry of the routing table.
 type route struct {
 	method  string
 	pattern string
 	handler http.Handler
+	// perm is what the route needs, checked by protect on every request; auth.Public for
+	// routes anyone may use. Scoped permissions apply to the {cluster} and {group} params.
+	perm auth.Permission
 }
 
 // routes is every route the server answers, in one place.
 func (s *Server) routes() []route {
 	return []route{
-		{http.MethodGet, "/healthz", http.HandlerFunc(s.healthz)},
-		{http.MethodGet, "/readyz", http.HandlerFunc(s.readyz)},
-		{http.MethodGet, "/static/*", s.deps.Assets},
-		{http.MethodGet, "/", s.handle(s.overview)},
+		{http.MethodGet, "/healthz", http.HandlerFunc(s.healthz), auth.Public},
+		{http.MethodGet, "/readyz", http.HandlerFunc(s.readyz), auth.Public},
+		{http.MethodGet, "/static/*", s.deps.Assets, auth.Public},
+		{http.MethodGet, "/favicon.ico", http.HandlerFunc(s.favicon), auth.Public},
+		{http.MethodGet, "/metrics", http.HandlerFunc(s.metrics), auth.Public}, // bearer token when configured
+		{http.MethodGet, "/auth/login", s.withSession(s.handle(s.login)), auth.Public},
+		{http.MethodGet, "/auth/callback", s.withSession(s.handle(s.callback)), auth.Public},
+		{http.MethodPost, "/auth/logout", s.withSession(s.handle(s.logout)), auth.Public},
+		{http.MethodGet, "/auth/signed-out", s.handle(s.signedOut), auth.Public},
+		{http.MethodPost, "/auth/logout-everywhere", s.handle(s.logoutEverywhere), auth.SignedIn},
+		{http.MethodGet, "/", s.handle(s.overview), auth.PermViewDashboard},
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lagboard/lagboard/internal/auth"
+	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/views"
 	"github.com/lagboard/lagboard/static"
@@ -24,7 +26,7 @@ type Readiness interface {
 
 // ClusterDirectory describes the configured clusters as their name servers see them now.
 type ClusterDirectory interface {
-	Overview(ctx context.Context) views.Overview
+	Describe(ctx context.Context) []discovery.Cluster
 }
 
 // Deps are the server's collaborators, passed in by run.
@@ -34,6 +36,12 @@ type Deps struct {
 	Readiness Readiness
 	Clusters  ClusterDirectory
 	Version   string
+	// Auth signs people in and decides what each route lets them do.
+	Auth *auth.Service
+	// Metrics serves Prometheus metrics; MetricsToken, when set, is the bearer token a
+	// scraper must present.
+	Metrics      http.Handler
+	MetricsToken string
 }
 
 // Server is Lagboard's HTTP handler.
@@ -49,7 +57,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func New(deps Deps) *Server {
 	s := &Server{deps: deps}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.recoverer, s.accessLog, securityHeaders)
+	r.Use(middleware.RequestID, s.recoverer, s.accessLog, s.securityHeaders)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errcode.Errorf(errcode.NotFound, "There is no page at %s.", r.URL.Path)
 	}))
@@ -57,7 +65,7 @@ func New(deps Deps) *Server {
 		return errcode.Errorf(errcode.Invalid, "%s is not allowed on %s.", r.Method, r.URL.Path)
 	}))
 	for _, rt := range s.routes() {
-		r.Method(rt.method, rt.pattern, rt.handler)
+		r.Method(rt.method, rt.pattern, s.protect(rt))
 	}
 	s.handler = http.NewCrossOriginProtection().Handler(r)
 	return s
@@ -166,10 +174,16 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 }
 
 // securityHeaders sets a strict content security policy: every script and style is ours.
-func securityHeaders(next http.Handler) http.Handler {
+// Forms post to us, and to the OpenID provider only through the redirects of sign-out
+// (browsers check form-action on every redirect that follows a form).
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	if s.deps.Auth != nil {
+		csp += s.deps.Auth.FormActionSources()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		next.ServeHTTP(w, r)

@@ -23,5 +23,8 @@ type BrokerRow struct {
 	Name    string
 	Addr    string
 	Version string
-	Err     string
+	// Err says why the version is missing; Unreachable tells a broker that did not answer
+	// from one that answered without runtime information.
+	Err         string
+	Unreachable bool
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/lagboard/lagboard/internal/auth"
+	"github.com/lagboard/lagboard/internal/config"
+	"github.com/lagboard/lagboard/internal/discovery"
+	lbhttp "github.com/lagboard/lagboard/internal/http"
+	"github.com/lagboard/lagboard/internal/storage"
+	"github.com/lagboard/lagboard/static"
+)
+
+// serve checks every dependency, then runs the HTTP server and background loops until ctx
+// is cancelled. Every goroutine it starts belongs to one errgroup.
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	startCtx, cancel := context.WithTimeout(ctx, cfg.StartupCheckTimeout)
+	defer cancel()
+	pool, migs, err := openDatabase(startCtx, logger, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	clusters, err := newClusters(startCtx, cfg, pool, logger)
+	if err != nil {
+		return err
+	}
+	defer clusters.close()
+	dir := discovery.New(clusters.targets())
+	if err := dir.Check(startCtx); err != nil {
+		return fmt.Errorf("%s: %w", config.EnvClusters, err)
+	}
+
+	authn, err := auth.New(startCtx, auth.Options{Config: cfg.Auth, Pool: pool, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// SIGHUP reloads the access policy; registered before listening so that a reload sent
+	// once the server is up is never taken for a hang-up that ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	assets, err := static.New()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("%s: cannot listen on %s: %w", config.EnvAddr, cfg.Addr, listenCause(err))
+	}
+	srv := &http.Server{
+		Handler: lbhttp.New(lbhttp.Deps{
+			Logger:       logger,
+			Assets:       assets,
+			Readiness:    storage.Readiness{Pool: pool, Migrations: migs},
+			Clusters:     dir,
+			Version:      version,
+			Auth:         authn,
+			Metrics:      metricsHandler(pool, clusters.pollers, logger),
+			MetricsToken: cfg.MetricsToken,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return authn.Run(gctx, hup) })
+	for _, p := range clusters.pollers {
+		g.Go(func() error { return p.Run(gctx) })
+	}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("stopping", "grace", cfg.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			return fmt.Errorf("http shutdown: %w", err)
+		}
+		return nil
+	})
+	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "version", version,
+		"clusters", len(cfg.Clusters))
+	err = g.Wait()
+	logger.Info("stopped")
+	return err
+}
+
+// listenCause drops the "listen tcp" prefix the caller already says.
+func listenCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
