@@ -10,7 +10,7 @@ import (
 
 func TestAssetsHashedNames(t *testing.T) {
 	fsys := fstest.MapFS{
-		"css/site.css":     {Data: []byte("body{}")},
+		"css/site.css":      {Data: []byte("body{}")},
 		"vendor/lib.min.js": {Data: []byte("x=1")},
 	}
 	a, err := newAssets(fsys)

@@ -180,6 +180,5 @@ func logContains(p *Process, s string) bool {
 	return err == nil && bytes.Contains(b, []byte(s))
 }
 
-
 // errNotReady marks a readiness check that has not passed yet.
 var errNotReady = errors.New("not ready")

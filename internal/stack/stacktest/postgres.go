@@ -40,7 +40,9 @@ func postgresServer(t testing.TB) pgServer {
 				url: func(db string) string {
 					return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, db)
 				},
-				logTail: func() string { return "(postgres started by devstack test; its log is kept in the run's log directory)" },
+				logTail: func() string {
+					return "(postgres started by devstack test; its log is kept in the run's log directory)"
+				},
 			}, nil
 		}
 		pg, err := stack.StartPostgres(ctx)

@@ -70,4 +70,3 @@ func failf(t testing.TB, format string, args ...any) {
 	t.Helper()
 	t.Fatalf("stacktest: "+format, args...)
 }
-
