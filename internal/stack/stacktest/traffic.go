@@ -50,7 +50,9 @@ func CreateTopic(t testing.TB, r RocketMQ, topic string, queues int) {
 }
 
 // Produce sends n messages to topic with a real rocketmq-client-go producer and returns
-// the queue each landed on and its offset there. Every send must succeed.
+// the queue each landed on and its offset there. Every send must succeed. It returns once
+// the broker has indexed every message: a send is acknowledged when the message is in the
+// commit log, and the queue's max offset follows a moment later.
 func Produce(t testing.TB, r RocketMQ, topic string, n int) []*primitive.SendResult {
 	t.Helper()
 	QuietClient()
@@ -79,7 +81,32 @@ func Produce(t testing.TB, r RocketMQ, topic string, n int) []*primitive.SendRes
 		}
 		out = append(out, res)
 	}
+	waitIndexed(t, ctx, r, out)
 	return out
+}
+
+// waitIndexed waits until each queue's max offset is past the last message sent to it.
+func waitIndexed(t testing.TB, ctx context.Context, r RocketMQ, sent []*primitive.SendResult) {
+	t.Helper()
+	want := map[primitive.MessageQueue]int64{}
+	for _, res := range sent {
+		mq := *res.MessageQueue
+		want[mq] = max(want[mq], res.QueueOffset+1)
+	}
+	admin := mqadmin.New(mqadmin.Options{})
+	defer admin.Close()
+	for mq, next := range want {
+		for {
+			got, err := admin.MaxOffset(ctx, r.BrokerAddr, mq.Topic, mq.QueueId)
+			if err == nil && got >= next {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("queue %s/%d: max offset %d, want %d after sending: %v", mq.Topic, mq.QueueId, got, next, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
 
 // ConsumerOptions tunes Consume.
