@@ -25,6 +25,7 @@ const (
 	codeGetConsumeStats            int32 = 208
 	codeInvokeBrokerToResetOffset  int32 = 222
 	codeQueryTopicConsumeByWho     int32 = 300
+	codeQueryConsumeTimeSpan       int32 = 303
 	codeGetConsumerRunningInfo     int32 = 307
 	codeGetBrokerConsumeStats      int32 = 317
 )
@@ -62,6 +63,7 @@ var codeNames = map[int32]string{
 	codeGetConsumeStats:            "GET_CONSUME_STATS",
 	codeInvokeBrokerToResetOffset:  "INVOKE_BROKER_TO_RESET_OFFSET",
 	codeQueryTopicConsumeByWho:     "QUERY_TOPIC_CONSUME_BY_WHO",
+	codeQueryConsumeTimeSpan:       "QUERY_CONSUME_TIME_SPAN",
 	codeGetConsumerRunningInfo:     "GET_CONSUMER_RUNNING_INFO",
 	codeGetBrokerConsumeStats:      "GET_BROKER_CONSUME_STATS",
 }

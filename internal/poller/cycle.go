@@ -56,6 +56,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 		return rep
 	}
 	p.change("namesrv", "", "")
+	p.storeTimes = f.storeTimes
 	for _, b := range f.brokers {
 		bs := storage.BrokerState{Name: b.name, Addr: b.addr, Version: f.version[b.name]}
 		if e := b.failure(); e != nil {

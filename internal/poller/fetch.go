@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lagboard/lagboard/internal/mqadmin"
 )
@@ -18,6 +19,8 @@ type fetched struct {
 	groups  map[string]*groupData
 	// topics holds each broker's topic extents, by broker name and topic.
 	topics map[string]map[string]mqadmin.TopicStats
+	// storeTimes holds the store time of the first unconsumed message of queues behind.
+	storeTimes map[spanKey]time.Time
 }
 
 // groupData is what one cycle read of a group.
@@ -78,6 +81,7 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 	}
 	wg.Wait()
 	p.fetchTopicStats(ctx, f)
+	f.storeTimes = p.fetchStoreTimes(ctx, f)
 	return f, nil
 }
 

@@ -77,7 +77,7 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 	var qs []storage.OffsetQuery
 	for _, c := range calcs {
 		for _, q := range c.queues {
-			if q.known && q.lag > 0 {
+			if q.known && q.lag > 0 && !p.exact(q) {
 				qs = append(qs, storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.state.ConsumerOffset})
 			}
 		}
@@ -91,6 +91,7 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 			worst       float64
 			known       = c.state.Lag != nil
 			interpolate bool
+			exact       bool
 		)
 		for _, q := range c.queues {
 			switch {
@@ -101,8 +102,12 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 				q.state.LagSeconds = &zero
 				continue
 			}
-			b := brackets[storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.state.ConsumerOffset}]
-			written, ok := writeTime(b, q.state.ConsumerOffset, now, q.state.MaxOffset)
+			written, isExact := p.storeTimes[spanKey{q.key.Topic, q.key.Broker, int(q.key.QueueID), q.state.ConsumerOffset}]
+			ok := isExact
+			if !ok {
+				b := brackets[storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.state.ConsumerOffset}]
+				written, ok = writeTime(b, q.state.ConsumerOffset, now, q.state.MaxOffset)
+			}
 			if !ok {
 				if !q.retry {
 					known = false
@@ -112,7 +117,8 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 			age := max(now.Sub(written).Seconds(), 0)
 			q.state.LagSeconds = &age
 			if !q.retry {
-				interpolate = true
+				interpolate = interpolate || !isExact
+				exact = exact || isExact
 				worst = max(worst, age)
 			}
 		}
@@ -121,12 +127,21 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 			c.state.LagTimeSource = "unknown"
 		case interpolate:
 			c.state.LagSeconds, c.state.LagTimeSource = &worst, "interpolated"
+		case exact:
+			c.state.LagSeconds, c.state.LagTimeSource = &worst, "exact"
 		default:
 			zero := 0.0
 			c.state.LagSeconds, c.state.LagTimeSource = &zero, "exact"
 		}
 	}
 	return nil
+}
+
+// exact reports whether the broker told the store time of the queue's first unconsumed
+// message this cycle.
+func (p *Poller) exact(q *queueRow) bool {
+	_, ok := p.storeTimes[spanKey{q.key.Topic, q.key.Broker, int(q.key.QueueID), q.state.ConsumerOffset}]
+	return ok
 }
 
 // writeTime estimates when message off was written from the samples bracketing it. The

@@ -28,6 +28,7 @@ type Admin interface {
 	ConsumeStats(ctx context.Context, brokerAddr, group, topic string) (mqadmin.ConsumeStats, error)
 	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
 	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
+	ConsumeTimeSpans(ctx context.Context, brokerAddr, group, topic string) ([]mqadmin.QueueTimeSpan, error)
 }
 
 // Config configures the poller of one cluster.
@@ -67,7 +68,8 @@ type Poller struct {
 	topics     map[storage.TopicKey]topicTrack
 	queueIDs   map[storage.QueueKey]int32
 	topicIDs   map[storage.TopicKey]int32
-	failing    map[string]string // what is failing now → its error, to log changes once
+	failing    map[string]string     // what is failing now → its error, to log changes once
+	storeTimes map[spanKey]time.Time // store time of the first unconsumed message, per queue behind
 	lastHourly time.Time
 
 	mu       sync.Mutex

@@ -96,8 +96,8 @@ func (f *fixture) commit(t *testing.T, group, topic string, offsets map[int]int6
 }
 
 // TestStoredProgressMatchesBroker commits known offsets for a group and checks that what the
-// poller stores is what the broker reports, and that lag in time is unknown for messages
-// older than the stored history and interpolated for newer ones.
+// poller stores is what the broker reports, and that lag in time is the age of the first
+// unconsumed message.
 func TestStoredProgressMatchesBroker(t *testing.T) {
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
@@ -108,7 +108,9 @@ func TestStoredProgressMatchesBroker(t *testing.T) {
 			if err := f.admin.CreateSubscriptionGroup(ctx, f.rmq.BrokerAddr, group); err != nil {
 				t.Fatal(err)
 			}
+			sentFrom := time.Now()
 			stacktest.Produce(t, f.rmq, topic, 40)
+			sentTo := time.Now()
 			first := f.maxOffsets(t, topic, 40)
 			f.commit(t, group, topic, map[int]int64{0: 0, 1: 0, 2: 0, 3: 0})
 
@@ -119,8 +121,14 @@ func TestStoredProgressMatchesBroker(t *testing.T) {
 			if g.Lag == nil || *g.Lag != 40 {
 				t.Fatalf("lag = %v, want 40", g.Lag)
 			}
-			if g.LagTimeSource != "unknown" || g.LagSeconds != nil {
-				t.Errorf("lag in time of messages older than history = %s %v, want unknown", g.LagTimeSource, g.LagSeconds)
+			// The broker reports the store time of the first unconsumed message: exact, even
+			// for messages older than the stored history.
+			const slack = 0.05
+			if g.LagTimeSource != "exact" || g.LagSeconds == nil {
+				t.Fatalf("lag in time = %s %v, want exact", g.LagTimeSource, g.LagSeconds)
+			}
+			if lo, hi := firstPoll.Sub(sentTo).Seconds()-slack, time.Since(sentFrom).Seconds()+slack; *g.LagSeconds < lo || *g.LagSeconds > hi {
+				t.Errorf("lag in time %.3f s, want between %.3f and %.3f s", *g.LagSeconds, lo, hi)
 			}
 			if g.Health != poller.Offline {
 				t.Errorf("health = %s (%s), want OFFLINE: nobody consumes", g.Health, g.HealthReason)
@@ -167,10 +175,10 @@ func TestStoredProgressMatchesBroker(t *testing.T) {
 			if g.Lag == nil || *g.Lag != directLag || directLag != 8 {
 				t.Fatalf("stored lag %v, broker lag %d, want 8", g.Lag, directLag)
 			}
-			if g.LagTimeSource != "interpolated" || g.LagSeconds == nil {
-				t.Fatalf("lag in time = %s %v, want interpolated", g.LagTimeSource, g.LagSeconds)
+			if g.LagTimeSource != "exact" || g.LagSeconds == nil {
+				t.Fatalf("lag in time = %s %v, want exact", g.LagTimeSource, g.LagSeconds)
 			}
-			if limit := time.Since(firstPoll).Seconds(); *g.LagSeconds < 0 || *g.LagSeconds > limit {
+			if limit := time.Since(firstPoll).Seconds() + slack; *g.LagSeconds < 0 || *g.LagSeconds > limit {
 				t.Errorf("lag in time %.3f s, want between 0 and %.3f s (the age of the first poll)", *g.LagSeconds, limit)
 			}
 		})

@@ -1,0 +1,81 @@
+package poller
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+)
+
+// spanKey names the message at a committed offset; its store time never changes, so it is
+// asked for once.
+type spanKey struct {
+	topic, broker string
+	queue         int
+	offset        int64
+}
+
+// fetchStoreTimes asks the brokers for the store time of the first unconsumed message of
+// every queue that is behind, for those not already known, and returns the store times of
+// every queue behind. One request covers a group's topic on one broker.
+func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]time.Time {
+	type call struct{ group, broker, topic string }
+	need := map[call]bool{}
+	behind := map[spanKey]bool{}
+	for _, g := range f.groups {
+		for broker, st := range g.stats {
+			for mq, o := range st.Offsets {
+				if o.Lag() <= 0 || strings.HasPrefix(mq.Topic, retryPrefix) {
+					continue
+				}
+				k := spanKey{mq.Topic, broker, mq.QueueID, o.ConsumerOffset}
+				behind[k] = true
+				if _, ok := p.storeTimes[k]; !ok {
+					need[call{g.name, broker, mq.Topic}] = true
+				}
+			}
+		}
+	}
+	pools := map[string]*brokerPool{}
+	for _, b := range f.brokers {
+		pools[b.name] = b
+	}
+	var (
+		mu      sync.Mutex
+		fetched = map[spanKey]time.Time{}
+		wg      sync.WaitGroup
+	)
+	for c := range need {
+		b := pools[c.broker]
+		wg.Go(func() {
+			err := b.do(ctx, func(ctx context.Context) error {
+				spans, err := p.cfg.Admin.ConsumeTimeSpans(ctx, b.addr, c.group, c.topic)
+				if err != nil {
+					return err
+				}
+				answered := time.Now()
+				mu.Lock()
+				defer mu.Unlock()
+				for _, s := range spans {
+					if s.Delay <= 0 {
+						continue
+					}
+					// The broker measured the delay while answering: the store time is fixed.
+					fetched[spanKey{c.topic, c.broker, s.Queue.QueueID, -1}] = answered.Add(-s.Delay)
+				}
+				return nil
+			})
+			_ = err // a broker that cannot say leaves interpolation to fill in
+		})
+	}
+	wg.Wait()
+	out := make(map[spanKey]time.Time, len(behind))
+	for k := range behind {
+		if t, ok := p.storeTimes[k]; ok {
+			out[k] = t
+		} else if t, ok := fetched[spanKey{k.topic, k.broker, k.queue, -1}]; ok {
+			out[k] = t
+		}
+	}
+	return out
+}
