@@ -47,10 +47,11 @@ type queueRow struct {
 
 // groupCalc is a group's state in the making.
 type groupCalc struct {
-	state   storage.GroupState
-	queues  []*queueRow
-	clients []storage.ClientState
-	sample  sample
+	state        storage.GroupState
+	queues       []*queueRow
+	clients      []storage.ClientState
+	clientQueues []storage.ClientQueueState
+	sample       sample
 }
 
 // computeGroup turns what was read of a group into its state. It does not fill lag in
@@ -145,6 +146,9 @@ func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time
 	c.sample = sample{At: now, LagKnown: st.Lag != nil, Committed: committed, Clients: clients}
 	if st.Lag != nil {
 		c.sample.Lag = *st.Lag
+	}
+	if broadcasting(st.MessageModel) {
+		broadcastOffsets(f, g, c)
 	}
 	return c
 }

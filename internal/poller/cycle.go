@@ -108,6 +108,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 		p.judge(c, now)
 		cycle.Groups = append(cycle.Groups, c.state)
 		cycle.Clients = append(cycle.Clients, c.clients...)
+		cycle.ClientQueues = append(cycle.ClientQueues, c.clientQueues...)
 		for _, q := range c.queues {
 			cycle.Queues = append(cycle.Queues, q.state)
 		}
@@ -150,8 +151,8 @@ func (p *Poller) judge(c *groupCalc, now time.Time) {
 	gt.committed, gt.hasCommitted = c.sample.Committed, true
 	gt.window = appendWindow(gt.window, c.sample, now, p.cfg.Health.Window)
 	status, reason := evaluate(p.cfg.Health, gt.window, gt.lastMove, now)
-	if c.state.MessageModel == "BROADCASTING" && status == Unknown {
-		reason = "broadcasting: each client keeps its own offsets, which the brokers do not report"
+	if broadcasting(c.state.MessageModel) && status == Unknown && c.state.Lag == nil {
+		reason = "broadcasting: each client keeps its own offsets, and not every client reported them"
 	}
 	c.state.Health, c.state.HealthReason = status, reason
 	if !gt.lastMove.IsZero() {

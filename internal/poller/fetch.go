@@ -33,7 +33,17 @@ type groupData struct {
 	online bool
 	// connKnown is true when some broker answered the connection request.
 	connKnown bool
-	mu        sync.Mutex
+	// connBroker answered the connection request; running info is asked through it.
+	connBroker *brokerPool
+	// running holds each client's own report, for broadcasting groups.
+	running map[string]runningReport
+	mu      sync.Mutex
+}
+
+// runningReport is a client's answer to a running-info request.
+type runningReport struct {
+	info mqadmin.ConsumerRunningInfo
+	err  error
 }
 
 // retryPrefix starts the name of every group's retry topic.
@@ -68,6 +78,7 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 			}
 			inner.Go(func() { p.fetchConnections(ctx, f.brokers, g) })
 			inner.Wait()
+			p.fetchRunningInfo(ctx, g)
 			// A group that has never committed on a topic its clients subscribe to has no
 			// offsets there, so the broker leaves the topic out unless asked for it by name;
 			// asked, it reports the whole backlog.
@@ -225,7 +236,7 @@ func (p *Poller) fetchConnections(ctx context.Context, brokers []*brokerPool, g 
 		g.mu.Lock()
 		switch {
 		case err == nil:
-			g.conn, g.connKnown, g.online = &cc, true, len(cc.Connections) > 0
+			g.conn, g.connKnown, g.online, g.connBroker = &cc, true, len(cc.Connections) > 0, b
 		case errors.Is(err, mqadmin.ErrConsumerNotOnline):
 			g.connKnown = true
 		}
@@ -242,6 +253,18 @@ func (p *Poller) fetchConnections(ctx context.Context, brokers []*brokerPool, g 
 func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched) {
 	want := map[string]map[string]bool{} // broker → topics
 	for _, g := range f.groups {
+		// Broadcasting groups have no offsets on the brokers; their clients' offsets are
+		// measured against the extents of the topics they subscribe to, on every broker.
+		if g.conn != nil && broadcasting(g.conn.MessageModel) {
+			for topic := range g.conn.Subscriptions {
+				for _, b := range f.brokers {
+					if want[b.name] == nil {
+						want[b.name] = map[string]bool{}
+					}
+					want[b.name][topic] = true
+				}
+			}
+		}
 		for broker, st := range g.stats {
 			for mq := range st.Offsets {
 				if want[broker] == nil {
@@ -276,6 +299,35 @@ func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched) {
 	}
 	wg.Wait()
 }
+
+// fetchRunningInfo asks each client of a broadcasting group for its own offsets, through
+// the broker that reported the connections.
+func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
+	if g.conn == nil || !broadcasting(g.conn.MessageModel) || g.connBroker == nil {
+		return
+	}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	running := map[string]runningReport{}
+	for _, cn := range g.conn.Connections {
+		wg.Go(func() {
+			var info mqadmin.ConsumerRunningInfo
+			err := g.connBroker.do(ctx, func(ctx context.Context) (err error) {
+				info, err = p.cfg.Admin.ConsumerRunningInfo(ctx, g.connBroker.addr, g.name, cn.ClientID, false)
+				return err
+			})
+			mu.Lock()
+			running[cn.ClientID] = runningReport{info: info, err: err}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	g.running = running
+}
+
+func broadcasting(model string) bool { return strings.EqualFold(model, "BROADCASTING") }
 
 // systemGroup reports groups RocketMQ itself uses; they are not shown.
 func systemGroup(g string) bool {

@@ -29,6 +29,7 @@ type Admin interface {
 	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
 	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
 	ConsumeTimeSpans(ctx context.Context, brokerAddr, group, topic string) ([]mqadmin.QueueTimeSpan, error)
+	ConsumerRunningInfo(ctx context.Context, brokerAddr, group, clientID string, jstack bool) (mqadmin.ConsumerRunningInfo, error)
 }
 
 // Config configures the poller of one cluster.

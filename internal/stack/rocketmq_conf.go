@@ -190,6 +190,10 @@ func findJava(java string) (string, error) {
 }
 
 // rocketmqLibDir returns the directory holding the version's jars, or says how to fetch them.
+// RocketMQLibDir returns where scripts/rocketmq/fetch.sh put a version's jars, the Java
+// client's included, or an error saying how to fetch them.
+func RocketMQLibDir(version string) (string, error) { return rocketmqLibDir(version, "") }
+
 func rocketmqLibDir(version, lib string) (string, error) {
 	if lib == "" {
 		cache := os.Getenv("LAGBOARD_CACHE")

@@ -65,6 +65,19 @@ type ClientState struct {
 	Addr     string `db:"client_addr"`
 	Language string `db:"language"`
 	Version  string `db:"version"`
+	// OffsetsError says why a broadcasting group's client could not report its offsets.
+	OffsetsError *string `db:"offsets_error"`
+}
+
+// ClientQueueState is a broadcasting group's client's own offset on one queue.
+type ClientQueueState struct {
+	Group        string `db:"group_name"`
+	ClientID     string `db:"client_id"`
+	Topic        string `db:"topic"`
+	Broker       string `db:"broker_name"`
+	QueueID      int32  `db:"queue_id"`
+	CommitOffset int64  `db:"commit_offset"`
+	MaxOffset    *int64 `db:"max_offset"`
 }
 
 // QueueSample is a point of a queue's offset history.
@@ -95,6 +108,8 @@ type Cycle struct {
 	Groups  []GroupState
 	Queues  []QueueState
 	Clients []ClientState
+	// ClientQueues are broadcasting groups' per-client offsets.
+	ClientQueues []ClientQueueState
 	// Stale maps groups that could not be read to why; their stored values stay, marked stale.
 	Stale map[string]string
 	// Gone are groups no longer found anywhere in the cluster; their state is removed.
@@ -190,10 +205,24 @@ func saveClients(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	}
 	rows := make([][]any, len(c.Clients))
 	for i, cl := range c.Clients {
-		rows[i] = []any{c.ClusterID, cl.Group, cl.ClientID, cl.Addr, cl.Language, cl.Version}
+		rows[i] = []any{c.ClusterID, cl.Group, cl.ClientID, cl.Addr, cl.Language, cl.Version, cl.OffsetsError}
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"client_state"},
-		[]string{"cluster_id", "group_name", "client_id", "client_addr", "language", "version"}, pgx.CopyFromRows(rows))
+		[]string{"cluster_id", "group_name", "client_id", "client_addr", "language", "version", "offsets_error"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return err
+	}
+	// Per-client offsets reference the group, not the client row: clear them explicitly.
+	if _, err := tx.Exec(ctx, `DELETE FROM client_queue_state WHERE cluster_id = $1 AND group_name = ANY($2)`,
+		c.ClusterID, groupNames(c.Groups)); err != nil {
+		return err
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"client_queue_state"},
+		[]string{"cluster_id", "group_name", "client_id", "topic", "broker_name", "queue_id", "commit_offset", "max_offset"},
+		pgx.CopyFromSlice(len(c.ClientQueues), func(i int) ([]any, error) {
+			q := c.ClientQueues[i]
+			return []any{c.ClusterID, q.Group, q.ClientID, q.Topic, q.Broker, q.QueueID, q.CommitOffset, q.MaxOffset}, nil
+		}))
 	return err
 }
 

@@ -44,10 +44,22 @@ func QueueStates(ctx context.Context, db DBTX, clusterID int64, group string) ([
 // ClientStates returns a group's clients from its last poll.
 func ClientStates(ctx context.Context, db DBTX, clusterID int64, group string) ([]ClientState, error) {
 	rows, err := db.Query(ctx, `
-		SELECT group_name, client_id, client_addr, language, version FROM client_state
+		SELECT group_name, client_id, client_addr, language, version, offsets_error FROM client_state
 		WHERE cluster_id = $1 AND group_name = $2 ORDER BY client_id`, clusterID, group)
 	if err != nil {
 		return nil, fmt.Errorf("client states %s: %w", group, err)
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByName[ClientState])
+}
+
+// ClientQueueStates returns a broadcasting group's per-client offsets.
+func ClientQueueStates(ctx context.Context, db DBTX, clusterID int64, group string) ([]ClientQueueState, error) {
+	rows, err := db.Query(ctx, `
+		SELECT group_name, client_id, topic, broker_name, queue_id, commit_offset, max_offset
+		FROM client_queue_state WHERE cluster_id = $1 AND group_name = $2
+		ORDER BY client_id, topic, broker_name, queue_id`, clusterID, group)
+	if err != nil {
+		return nil, fmt.Errorf("client queue states %s: %w", group, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[ClientQueueState])
 }

@@ -1,7 +1,8 @@
-// A minimal RocketMQ Java push consumer for the mqadmin tests: it lets the tests ask a real
-// Java client for its running info through the broker. Run as a single-file program:
+// A minimal RocketMQ Java push consumer for tests: it lets them ask a real Java client for
+// its running info through the broker (the Go client answers that request with an empty
+// body). Run as a single-file program (stacktest.JavaConsumer does):
 //
-//	java -cp '<rocketmq lib>/*' JavaConsumer.java NAMESRV GROUP TOPIC INSTANCE
+//	java -cp '<rocketmq lib>/*' JavaConsumer.java NAMESRV GROUP TOPIC INSTANCE [BROADCASTING]
 //
 // It prints STARTED once started, CONSUMED <n> for every batch it consumes, and shuts down
 // when its standard input closes.
@@ -17,6 +18,17 @@ public class JavaConsumer {
         consumer.setInstanceName(args[3]);
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setPersistConsumerOffsetInterval(1000);
+        if (args.length > 4 && args[4].equals("BROADCASTING")) {
+            // MessageModel moved from common.protocol (4.x) to remoting.protocol (5.x).
+            Class<?> model;
+            try {
+                model = Class.forName("org.apache.rocketmq.remoting.protocol.heartbeat.MessageModel");
+            } catch (ClassNotFoundException e) {
+                model = Class.forName("org.apache.rocketmq.common.protocol.heartbeat.MessageModel");
+            }
+            Object broadcasting = model.getField("BROADCASTING").get(null);
+            consumer.getClass().getMethod("setMessageModel", model).invoke(consumer, broadcasting);
+        }
         consumer.subscribe(args[2], "*");
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
             synchronized (System.out) {

@@ -1,0 +1,71 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+	"github.com/lagboard/lagboard/internal/storage"
+)
+
+// broadcastOffsets fills a broadcasting group's per-client offsets from what each client
+// reported, and the group's lag as the lag of its slowest client. The lag stays unknown
+// when any client could not report: the missing one may be the slowest.
+func broadcastOffsets(f *fetched, g *groupData, c *groupCalc) {
+	st := &c.state
+	var (
+		worst, committed int64
+		allKnown         = len(c.clients) > 0
+	)
+	for i := range c.clients {
+		cl := &c.clients[i]
+		rep, ok := g.running[cl.ClientID]
+		if !ok || rep.err != nil {
+			msg := offsetsError(rep.err)
+			cl.OffsetsError = &msg
+			allKnown = false
+			continue
+		}
+		var clientLag int64
+		queues := make([]mqadmin.MessageQueue, 0, len(rep.info.Queues))
+		for mq := range rep.info.Queues {
+			queues = append(queues, mq)
+		}
+		sort.Slice(queues, func(i, j int) bool { return queues[i].Less(queues[j]) })
+		for _, mq := range queues {
+			pq := rep.info.Queues[mq]
+			row := storage.ClientQueueState{Group: g.name, ClientID: cl.ClientID, Topic: mq.Topic,
+				Broker: mq.BrokerName, QueueID: int32(mq.QueueID), CommitOffset: pq.CommitOffset}
+			ext, known := f.topics[mq.BrokerName][mq.Topic].Offsets[mq]
+			if known && pq.CommitOffset >= 0 {
+				m := ext.MaxOffset
+				row.MaxOffset = &m
+				clientLag += max(m-pq.CommitOffset, 0)
+			} else {
+				allKnown = false
+			}
+			committed += max(pq.CommitOffset, 0)
+			c.clientQueues = append(c.clientQueues, row)
+		}
+		worst = max(worst, clientLag)
+	}
+	c.sample.Committed = committed
+	if allKnown {
+		zero := int64(0)
+		st.Lag, st.RetryLag = &worst, &zero
+		c.sample.Lag, c.sample.LagKnown = worst, true
+	}
+}
+
+// offsetsError says, for people, why a client's offsets are missing.
+func offsetsError(err error) string {
+	switch {
+	case err == nil:
+		return "the client did not answer in this poll"
+	case errors.Is(err, mqadmin.ErrEmptyBody):
+		return "the client answered without its offsets (rocketmq-client-go clients do)"
+	default:
+		return fmt.Sprintf("the client did not report its offsets: %v", err)
+	}
+}

@@ -1,0 +1,109 @@
+package poller_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/lagboard/lagboard/internal/poller"
+	"github.com/lagboard/lagboard/internal/stack/stacktest"
+	"github.com/lagboard/lagboard/internal/storage"
+)
+
+// TestBroadcastingGroupsPerClient: broadcasting groups keep offsets in their clients. A Java
+// client reports them, and they are stored per client and queue; a Go client cannot report
+// them, and that is said, with the group's lag unknown rather than zero.
+func TestBroadcastingGroupsPerClient(t *testing.T) {
+	for _, version := range stacktest.Versions(t) {
+		t.Run(version, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, version)
+			topic := stacktest.Name(t, "t")
+			stacktest.CreateTopic(t, f.rmq, topic, 2)
+			sent := stacktest.Produce(t, f.rmq, topic, 10)
+			maxOff := map[int]int64{}
+			for _, s := range sent {
+				maxOff[s.MessageQueue.QueueId] = max(maxOff[s.MessageQueue.QueueId], s.QueueOffset+1)
+			}
+
+			javaGroup, goGroup := stacktest.Name(t, "java"), stacktest.Name(t, "go")
+			out := stacktest.JavaConsumer(t, f.rmq, javaGroup, topic, stacktest.ConsumerOptions{Broadcasting: true})
+			got := make(chan struct{}, 100)
+			stacktest.Consume(t, f.rmq, goGroup, topic, stacktest.ConsumerOptions{Broadcasting: true},
+				func(context.Context, *primitive.MessageExt) consumer.ConsumeResult {
+					got <- struct{}{}
+					return consumer.ConsumeSuccess
+				})
+			for range 10 {
+				select {
+				case <-got:
+				case <-time.After(60 * time.Second):
+					t.Fatal("the Go broadcasting consumer did not receive all 10 messages")
+				}
+			}
+
+			// Poll until the Java client's offsets show everything consumed.
+			deadline := time.Now().Add(60 * time.Second)
+			var rows []storage.ClientQueueState
+			for {
+				f.now = time.Now()
+				f.poll(t)
+				var err error
+				rows, err = storage.ClientQueueStates(ctx, f.db, f.clusterID, javaGroup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sumCommitted(rows, topic) == 10 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("java client offsets %+v (consumed %d), want all 10 committed", rows, out.Consumed())
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			for _, r := range rows {
+				if r.Topic == topic && (r.MaxOffset == nil || *r.MaxOffset != maxOff[int(r.QueueID)]) {
+					t.Errorf("queue %d: max offset %v, want %d", r.QueueID, r.MaxOffset, maxOff[int(r.QueueID)])
+				}
+			}
+			java := f.group(t, javaGroup)
+			if java.MessageModel != "BROADCASTING" || java.Lag == nil || *java.Lag != 0 {
+				t.Errorf("java group: model %q lag %v, want BROADCASTING and 0", java.MessageModel, java.Lag)
+			}
+
+			// rocketmq-client-go answers the running-info request with an empty body while its
+			// statistics hold NaN (before it has timings to report), and with its offsets after.
+			// Either way the stored state must be honest about it.
+			goState := f.group(t, goGroup)
+			clients, err := storage.ClientStates(ctx, f.db, f.clusterID, goGroup)
+			if err != nil || len(clients) != 1 {
+				t.Fatalf("go group clients %+v, %v; want one", clients, err)
+			}
+			goRows, err := storage.ClientQueueStates(ctx, f.db, f.clusterID, goGroup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if clients[0].OffsetsError != nil {
+				if goState.Lag != nil || goState.Health != poller.Unknown || !strings.Contains(goState.HealthReason, "broadcasting") {
+					t.Errorf("go client could not report (%s), yet lag %v health %s %q", *clients[0].OffsetsError, goState.Lag, goState.Health, goState.HealthReason)
+				}
+			} else if sumCommitted(goRows, topic) != 10 || goState.Lag == nil || *goState.Lag != 0 {
+				t.Errorf("go client reported offsets %+v, group lag %v; want 10 committed and lag 0", goRows, goState.Lag)
+			}
+		})
+	}
+}
+
+func sumCommitted(rows []storage.ClientQueueState, topic string) int64 {
+	var n int64
+	for _, r := range rows {
+		if r.Topic == topic {
+			n += r.CommitOffset
+		}
+	}
+	return n
+}
