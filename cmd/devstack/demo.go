@@ -19,7 +19,6 @@ import (
 	"github.com/lagboard/lagboard/internal/demo"
 	"github.com/lagboard/lagboard/internal/devidp"
 	"github.com/lagboard/lagboard/internal/stack"
-	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
 // runDemo runs the dashboard on a local stack with demo traffic until ctx is cancelled.
@@ -27,11 +26,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("demo takes no arguments (set LAGBOARD_ADDR to choose the dashboard's address)")
 	}
-	root, err := repoRoot()
+	root, err := stack.RepoRoot()
 	if err != nil {
 		return err
 	}
-	versions, err := stacktest.ReadVersions(filepath.Join(root, "scripts", "rocketmq", "versions"))
+	versions, err := stack.Versions()
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 )
 
@@ -51,23 +50,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return traffic(ctx, args[1:], stdout)
 	default:
 		return fmt.Errorf("unknown command %q: want demo, test or traffic", args[0])
-	}
-}
-
-// repoRoot finds the checkout, for scripts/rocketmq/versions and the built binaries.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run devstack inside the Lagboard checkout")
-		}
-		dir = parent
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,11 +28,7 @@ func test(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("usage: devstack test -- CMD ARGS...")
 	}
-	root, err := repoRoot()
-	if err != nil {
-		return err
-	}
-	versions, err := stacktest.ReadVersions(filepath.Join(root, "scripts", "rocketmq", "versions"))
+	versions, err := stack.Versions()
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -197,21 +196,7 @@ func TestAuthConfigurationStopsWithOneClearLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			err := run(ctx, []string{"serve"}, func(k string) string { return tt.env[k] }, io.Discard)
-			if err == nil {
-				t.Fatal("run succeeded")
-			}
-			line := errorLine(err)
-			if strings.Contains(line, "\n") {
-				t.Errorf("message spans lines: %q", line)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(line, w) {
-					t.Errorf("message %q does not contain %q", line, w)
-				}
-			}
+			wantStartFailure(t, tt.env, tt.want...)
 		})
 	}
 }

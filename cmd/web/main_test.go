@@ -175,21 +175,7 @@ func TestBadConfigurationStopsWithOneClearLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			err := run(ctx, []string{"serve"}, func(k string) string { return tt.env[k] }, io.Discard)
-			if err == nil {
-				t.Fatal("run succeeded")
-			}
-			line := errorLine(err)
-			if strings.Contains(line, "\n") {
-				t.Errorf("message spans lines: %q", line)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(line, w) {
-					t.Errorf("message %q does not contain %q", line, w)
-				}
-			}
+			wantStartFailure(t, tt.env, tt.want...)
 		})
 	}
 }
@@ -208,5 +194,26 @@ func TestMigrateSubcommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Fatal("unknown subcommand accepted")
+	}
+}
+
+// wantStartFailure runs the program with env and checks that it refuses to start with one
+// line containing every part of want.
+func wantStartFailure(t *testing.T, env map[string]string, want ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard)
+	if err == nil {
+		t.Fatal("run succeeded")
+	}
+	line := errorLine(err)
+	if strings.Contains(line, "\n") {
+		t.Errorf("message spans lines: %q", line)
+	}
+	for _, w := range want {
+		if !strings.Contains(line, w) {
+			t.Errorf("message %q does not contain %q", line, w)
+		}
 	}
 }

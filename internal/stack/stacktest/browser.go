@@ -99,7 +99,7 @@ func ArtifactsDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("LAGBOARD_ARTIFACTS")
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := stack.RepoRoot()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,21 +109,4 @@ func ArtifactsDir(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
 }

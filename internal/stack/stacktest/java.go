@@ -63,7 +63,7 @@ func JavaConsumer(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptio
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := repoRoot()
+	root, err := stack.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package stacktest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -123,36 +122,11 @@ func parseEnv(version, v string) (RocketMQ, error) {
 // scripts/rocketmq/versions.
 func Versions(t testing.TB) []string {
 	t.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vs, err := ReadVersions(filepath.Join(root, "scripts", "rocketmq", "versions"))
+	vs, err := stack.Versions()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return vs
-}
-
-// ReadVersions reads a versions file: one version a line, # comments.
-func ReadVersions(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no versions", path)
-	}
-	return out, sc.Err()
 }
 
 // Name returns a topic or group name unique to this test and run, e.g. for a test named
