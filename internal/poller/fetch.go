@@ -196,18 +196,21 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) []string {
 			}
 		})
 	}
+	var topics []string
 	wg.Go(func() {
 		for _, addr := range p.cfg.NamesrvAddrs {
 			cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-			topics, err := p.cfg.Admin.TopicList(cctx, addr)
+			list, err := p.cfg.Admin.TopicList(cctx, addr)
 			cancel()
 			if err != nil {
 				continue // the topic list is disabled on some name servers: subscription groups suffice
 			}
 			mu.Lock()
-			for _, t := range topics {
+			for _, t := range list {
 				if g, ok := strings.CutPrefix(t, retryPrefix); ok {
 					set[g] = true
+				} else if !strings.HasPrefix(t, "%DLQ%") {
+					topics = append(topics, t)
 				}
 			}
 			mu.Unlock()
@@ -215,6 +218,9 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) []string {
 		}
 	})
 	wg.Wait()
+	for g := range p.onlineGroups(ctx, f, topics) {
+		set[g] = true
+	}
 	out := make([]string, 0, len(set))
 	for g := range set {
 		if !systemGroup(g) {
@@ -223,6 +229,49 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// onlineGroups returns the groups some broker says consume one of topics: groups that are
+// online but have neither a subscription group config nor a retry topic (a broker with
+// autoCreateSubscriptionGroup=false registers their clients all the same). It asks at most
+// once per TopicScanInterval, a request per topic and broker, and remembers the answer.
+func (p *Poller) onlineGroups(ctx context.Context, f *fetched, topics []string) map[string]bool {
+	if !p.onlineAt.IsZero() && p.cfg.Now().Sub(p.onlineAt) < p.cfg.TopicScanInterval {
+		return p.online
+	}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		found = map[string]bool{}
+	)
+	for _, b := range f.brokers {
+		for _, topic := range topics {
+			wg.Go(func() {
+				var groups []string
+				if b.do(ctx, func(ctx context.Context) (err error) {
+					groups, err = p.cfg.Admin.TopicConsumers(ctx, b.addr, topic)
+					return err
+				}) != nil {
+					return // not on this broker, or the broker is down: the next scan asks again
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, g := range groups {
+					found[g] = true
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if downBrokers(f) == "" {
+		p.online, p.onlineAt = found, p.cfg.Now()
+	} else {
+		for g := range p.online { // a broker did not answer: keep what it said last time
+			found[g] = true
+		}
+		p.online = found
+	}
+	return found
 }
 
 // fetchConnections asks the brokers in turn for the group's online clients.

@@ -30,6 +30,7 @@ type Admin interface {
 	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
 	ConsumeTimeSpans(ctx context.Context, brokerAddr, group, topic string) ([]mqadmin.QueueTimeSpan, error)
 	ConsumerRunningInfo(ctx context.Context, brokerAddr, group, clientID string, jstack bool) (mqadmin.ConsumerRunningInfo, error)
+	TopicConsumers(ctx context.Context, brokerAddr, topic string) ([]string, error)
 }
 
 // Config configures the poller of one cluster.
@@ -52,6 +53,9 @@ type Config struct {
 	// Health holds the spans health is judged over; Window 10 min and StallAfter 1 min when
 	// zero.
 	Health HealthRules
+	// TopicScanInterval is how often every topic's consumers are asked for, to find groups
+	// that show only through their online clients; 1 min when zero.
+	TopicScanInterval time.Duration
 	// Retention of history; storage.DefaultRetention when zero.
 	Retention storage.Retention
 	// Now is the clock; time.Now when nil.
@@ -71,6 +75,9 @@ type Poller struct {
 	topicIDs   map[storage.TopicKey]int32
 	failing    map[string]string     // what is failing now → its error, to log changes once
 	storeTimes map[spanKey]time.Time // store time of the first unconsumed message, per queue behind
+	// online holds groups found only by asking who consumes each topic, and when that was.
+	online   map[string]bool
+	onlineAt time.Time
 	lastHourly time.Time
 
 	mu       sync.Mutex
@@ -112,6 +119,9 @@ func New(cfg Config) *Poller {
 		cfg.Health.StallAfter = time.Minute
 	}
 	cfg.Health.Interval = cfg.Interval
+	if cfg.TopicScanInterval <= 0 {
+		cfg.TopicScanInterval = time.Minute
+	}
 	if cfg.Retention == (storage.Retention{}) {
 		cfg.Retention = storage.DefaultRetention
 	}
