@@ -70,6 +70,9 @@ func TestBroadcastingGroupsPerClient(t *testing.T) {
 					t.Errorf("queue %d: max offset %v, want %d", r.QueueID, r.MaxOffset, maxOff[int(r.QueueID)])
 				}
 			}
+			if qs, err := storage.QueueStates(ctx, f.db, f.clusterID, javaGroup); err != nil || len(qs) != 0 {
+				t.Errorf("broadcasting group has broker-side queue rows %+v, %v; its offsets are the clients'", qs, err)
+			}
 			java := f.group(t, javaGroup)
 			if java.MessageModel != "BROADCASTING" || java.Lag == nil || *java.Lag != 0 {
 				t.Errorf("java group: model %q lag %v, want BROADCASTING and 0", java.MessageModel, java.Lag)

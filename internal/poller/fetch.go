@@ -127,7 +127,9 @@ func (p *Poller) fetchStats(ctx context.Context, b *brokerPool, g *groupData, to
 func uncommittedTopics(g *groupData) []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.conn == nil {
+	// Broadcasting groups keep offsets in their clients: the broker's figures by topic would
+	// count every message as waiting.
+	if g.conn == nil || broadcasting(g.conn.MessageModel) {
 		return nil
 	}
 	have := map[string]bool{}

@@ -76,8 +76,8 @@ type Poller struct {
 	failing    map[string]string     // what is failing now → its error, to log changes once
 	storeTimes map[spanKey]time.Time // store time of the first unconsumed message, per queue behind
 	// online holds groups found only by asking who consumes each topic, and when that was.
-	online   map[string]bool
-	onlineAt time.Time
+	online     map[string]bool
+	onlineAt   time.Time
 	lastHourly time.Time
 
 	mu       sync.Mutex

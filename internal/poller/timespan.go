@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
 )
 
 // spanKey names the message at a committed offset; its store time never changes, so it is
@@ -57,11 +59,11 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 				mu.Lock()
 				defer mu.Unlock()
 				for _, s := range spans {
-					if s.Delay <= 0 {
+					stored := answered.Add(-s.Delay) // the broker measured the delay while answering
+					if s.Delay <= 0 || !plausibleStoreTime(stored, s) {
 						continue
 					}
-					// The broker measured the delay while answering: the store time is fixed.
-					fetched[spanKey{c.topic, c.broker, s.Queue.QueueID, -1}] = answered.Add(-s.Delay)
+					fetched[spanKey{c.topic, c.broker, s.Queue.QueueID, -1}] = stored
 				}
 				return nil
 			})
@@ -78,4 +80,11 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 		}
 	}
 	return out
+}
+
+// plausibleStoreTime rejects what a broker says for a committed offset it has no message
+// for: with no committed offset, or one below the oldest message kept, it measures from
+// store time 0, the epoch. A real store time is not older than the queue's oldest message.
+func plausibleStoreTime(stored time.Time, s mqadmin.QueueTimeSpan) bool {
+	return !s.Oldest.IsZero() && !stored.Before(s.Oldest.Add(-time.Second))
 }
