@@ -25,6 +25,7 @@ deps:
 assets:
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css static/vendor/
 
 generate:
 	$(GO) tool templ generate

@@ -77,6 +77,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Auth:         authn,
 			Metrics:      metricsHandler(pool, clusters.pollers, logger),
 			MetricsToken: cfg.MetricsToken,
+			Store:        pool,
+			Watched:      watched(cfg.Clusters),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -109,6 +111,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	err = g.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// watched lists the configured clusters for the pages.
+func watched(cs []config.Cluster) []lbhttp.WatchedCluster {
+	out := make([]lbhttp.WatchedCluster, len(cs))
+	for i, c := range cs {
+		out[i] = lbhttp.WatchedCluster{Name: c.Name, PollInterval: c.PollInterval}
+	}
+	return out
 }
 
 // listenCause drops the "listen tcp" prefix the caller already says.

@@ -132,7 +132,8 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	env.auth = a
-	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Clusters: fakeClusters{}, Version: "test", Auth: a})
+	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Clusters: fakeClusters{}, Version: "test", Auth: a,
+		Store: env.pool, Watched: []WatchedCluster{{"prod", 10 * time.Second}, {"staging", 10 * time.Second}}})
 	dash.Config.Handler = env.server
 	dash.Start()
 	t.Cleanup(func() {

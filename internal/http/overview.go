@@ -2,38 +2,99 @@ package http
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
 )
 
-// overview shows every configured cluster and its brokers; htmx refreshes get the list only.
+// worstShown is how many groups each worst list of the overview shows.
+const worstShown = 10
+
+// overview shows, from stored data, each visible cluster's brokers and groups by health,
+// the groups furthest behind and recent resets; htmx refreshes get the fragment only.
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
-	m := overviewModel(s.visibleClusters(r, s.deps.Clusters.Describe(r.Context())), time.Now())
+	names := s.visibleNames(r)
+	m, err := get(&s.pages, "overview|"+strings.Join(names, ","), func() (views.Overview, error) {
+		return s.overviewModel(r, names)
+	})
+	if err != nil {
+		return err
+	}
 	if isHTMX(r) {
-		s.render(w, r, http.StatusOK, views.ClusterList(m))
+		s.render(w, r, http.StatusOK, views.OverviewLive(m))
 		return nil
 	}
 	s.render(w, r, http.StatusOK, views.OverviewPage(s.chrome(views.SectionOverview), m))
 	return nil
 }
 
-func overviewModel(clusters []discovery.Cluster, now time.Time) views.Overview {
-	m := views.Overview{CheckedAt: now}
-	for _, c := range clusters {
-		card := views.ClusterCard{Name: c.Name, NamesrvAddrs: c.NamesrvAddrs}
-		if c.Err != nil {
-			card.Err = c.Err.Error()
-		}
-		for _, b := range c.Brokers {
-			row := views.BrokerRow{Name: b.Name, Addr: b.MasterAddr, Version: b.Version, Unreachable: !b.Answered}
-			if b.Err != nil {
-				row.Err = b.Err.Error()
-			}
-			card.Brokers = append(card.Brokers, row)
-		}
-		m.Clusters = append(m.Clusters, card)
+// overviewModel reads the overview of the named clusters from storage.
+func (s *Server) overviewModel(r *http.Request, names []string) (views.Overview, error) {
+	ctx, cancel := loadContext(r)
+	defer cancel()
+	now := time.Now()
+	live, brokers, err := s.live(ctx, names, now)
+	if err != nil {
+		return views.Overview{}, err
 	}
-	return m
+	counts, err := storage.HealthCounts(ctx, s.deps.Store, names)
+	if err != nil {
+		return views.Overview{}, err
+	}
+	byTime, byLag, err := storage.WorstGroups(ctx, s.deps.Store, names, worstShown)
+	if err != nil {
+		return views.Overview{}, err
+	}
+	m := views.Overview{Live: live, WorstByTime: worstRows(byTime), WorstByLag: worstRows(byLag)}
+	for _, name := range names {
+		m.Clusters = append(m.Clusters, s.clusterCard(name, brokers, counts, now))
+	}
+	return m, nil
+}
+
+func (s *Server) clusterCard(name string, brokers []storage.BrokerStatus, counts []storage.HealthCount, now time.Time) views.ClusterCard {
+	card := views.ClusterCard{Name: name, GroupsHref: views.GroupsQuery{Cluster: name}.URL()}
+	every := s.interval(name)
+	for _, b := range brokers {
+		if b.Cluster != name {
+			continue
+		}
+		card.Polled = true
+		row := views.BrokerRow{Name: b.Broker, Addr: b.Addr, Version: b.Version, Status: views.BrokerUp, Since: b.SeenAt()}
+		switch {
+		case b.Failing():
+			row.Status, row.Err, row.Since = views.BrokerFailing, deref(b.Err), time.Time{}
+			if b.OKAt != nil {
+				row.Since = *b.OKAt
+			}
+		case now.Sub(b.SeenAt()) > staleAfter*every:
+			row.Status = views.BrokerStale
+		}
+		card.Brokers = append(card.Brokers, row)
+	}
+	for _, c := range counts {
+		if c.Cluster != name {
+			continue
+		}
+		card.Polled = true
+		card.Groups += c.Groups
+		card.Health = append(card.Health, views.HealthCount{Health: c.Health, Groups: c.Groups,
+			Href: views.GroupsQuery{Cluster: name, Health: c.Health}.URL()})
+	}
+	slices.SortFunc(card.Health, func(a, b views.HealthCount) int {
+		return slices.Index(storage.HealthSeverity, a.Health) - slices.Index(storage.HealthSeverity, b.Health)
+	})
+	return card
+}
+
+func worstRows(gs []storage.GroupRow) []views.WorstGroup {
+	out := make([]views.WorstGroup, len(gs))
+	for i, g := range gs {
+		out[i] = views.WorstGroup{Cluster: g.Cluster, Group: g.Group, Href: views.GroupHref(g.Cluster, g.Group),
+			Health: healthBadge("w-"+groupKey(g.Cluster, g.Group), g.GroupState), Lag: g.Lag, LagSeconds: g.LagSeconds}
+	}
+	return out
 }

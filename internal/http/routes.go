@@ -30,5 +30,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/auth/signed-out", s.handle(s.signedOut), auth.Public},
 		{http.MethodPost, "/auth/logout-everywhere", s.handle(s.logoutEverywhere), auth.SignedIn},
 		{http.MethodGet, "/", s.handle(s.overview), auth.PermViewDashboard},
+		{http.MethodGet, "/groups", s.handle(s.groups), auth.PermViewDashboard},
+		{http.MethodGet, "/clusters/{cluster}/groups/{group}", s.handle(s.group), auth.PermViewDashboard},
+		{http.MethodGet, "/clusters/{cluster}/groups/{group}/history", s.handle(s.groupHistory), auth.PermViewDashboard},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
 	"github.com/lagboard/lagboard/static"
 )
@@ -42,12 +43,18 @@ type Deps struct {
 	// scraper must present.
 	Metrics      http.Handler
 	MetricsToken string
+	// Store is where the dashboard pages read what the pollers stored.
+	Store storage.DBTX
+	// Watched are the configured clusters, in order, with their poll intervals.
+	Watched []WatchedCluster
 }
 
 // Server is Lagboard's HTTP handler.
 type Server struct {
 	deps    Deps
 	handler http.Handler
+	// pages keeps the dashboard pages' data for a moment (pagecache.go).
+	pages pageCache
 }
 
 // handlerFunc is a handler that returns its error instead of writing it.

@@ -12,11 +12,14 @@ type Chrome struct {
 	Section string
 	// Version is the running Lagboard version, shown in the footer.
 	Version string
+	// Styles and Scripts are extra asset names a page needs, such as a chart library.
+	Styles, Scripts []string
 }
 
 // Navigation sections.
 const (
 	SectionOverview = "overview"
+	SectionGroups   = "groups"
 )
 
 // ISO formats t for a <time datetime> attribute.

@@ -2,29 +2,62 @@ package views
 
 import "time"
 
-// Overview is the first page: every configured cluster and its brokers as the name
-// servers report them now.
+// Overview is the first page: each cluster's brokers and groups by health, the groups
+// furthest behind, and recent offset resets.
 type Overview struct {
-	Clusters  []ClusterCard
-	CheckedAt time.Time
+	Live     Live
+	Clusters []ClusterCard
+	// WorstByTime are the groups furthest behind in time; WorstByLag the ones with the
+	// most messages waiting whose lag in time is unknown.
+	WorstByTime []WorstGroup
+	WorstByLag  []WorstGroup
+	// Resets are the latest offset resets; the reset workflow does not exist yet.
+	Resets []ResetMarker
 }
 
 // ClusterCard is one cluster on the overview.
 type ClusterCard struct {
-	Name         string
-	NamesrvAddrs []string
-	Brokers      []BrokerRow
-	// Err says why the cluster could not be described; empty when it could.
-	Err string
+	Name string
+	// Polled is false until the poller stored anything for the cluster.
+	Polled  bool
+	Brokers []BrokerRow
+	// Health counts the cluster's groups by status, worst first; Groups is their total.
+	Health []HealthCount
+	Groups int
+	// GroupsHref lists the cluster's groups.
+	GroupsHref string
 }
 
-// BrokerRow is one broker of a cluster.
+// Broker statuses on the overview.
+const (
+	BrokerUp      = "up"
+	BrokerStale   = "stale"
+	BrokerFailing = "failing"
+)
+
+// BrokerRow is a broker as the poller last saw it.
 type BrokerRow struct {
-	Name    string
-	Addr    string
-	Version string
-	// Err says why the version is missing; Unreachable tells a broker that did not answer
-	// from one that answered without runtime information.
-	Err         string
-	Unreachable bool
+	Name, Addr, Version string
+	// Status is BrokerUp, BrokerStale (not reached for three poll intervals) or
+	// BrokerFailing (the last poll failed).
+	Status string
+	Err    string
+	// Since is when the current status began as far as is known: for a failing broker the
+	// last time it answered (zero if never); otherwise the last poll that reached it.
+	Since time.Time
+}
+
+// HealthCount is how many groups of a cluster have a status, and the link to them.
+type HealthCount struct {
+	Health string
+	Groups int
+	Href   string
+}
+
+// WorstGroup is a group in the overview's worst lists.
+type WorstGroup struct {
+	Cluster, Group, Href string
+	Health               HealthBadge
+	Lag                  *int64
+	LagSeconds           *float64
 }

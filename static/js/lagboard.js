@@ -15,6 +15,55 @@
       el.textContent = fmt.format(d);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); });
+
+  // "Updated N s ago" stays true between refreshes; the wording matches the server's.
+  function duration(s) {
+    if (s < 60) { return Math.floor(s) + " s"; }
+    if (s < 3600) { return Math.floor(s / 60) + " min"; }
+    if (s < 86400) {
+      var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+      return m ? h + " h " + m + " min" : h + " h";
+    }
+    var d = Math.floor(s / 86400), hh = Math.floor(s / 3600) % 24;
+    return hh ? d + " d " + hh + " h" : d + " d";
+  }
+  function ages() {
+    var now = Date.now();
+    document.querySelectorAll("time[datetime][data-ago]").forEach(function (el) {
+      var t = Date.parse(el.getAttribute("datetime"));
+      if (!isNaN(t)) { el.textContent = duration(Math.max(now - t, 0) / 1000) + " ago"; }
+    });
+  }
+
+  // Live tables are replaced whole; keep their horizontal scroll where the reader left it.
+  // (htmx itself puts the focus back on the element with the same id.)
+  var scrolls = {};
+  document.addEventListener("htmx:beforeSwap", function () {
+    scrolls = {};
+    document.querySelectorAll(".table-wrap[id]").forEach(function (el) {
+      if (el.scrollLeft) { scrolls[el.id] = el.scrollLeft; }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(scrolls).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) { el.scrollLeft = scrolls[id]; }
+    });
+    localTimes(document);
+    ages();
+  });
+  // A failed refresh leaves the old figures in place; say so until the next one succeeds.
+  function refreshFailed(e) {
+    var region = e.target && e.target.closest ? e.target.closest(".live-region") : null;
+    var banner = region && region.querySelector("[data-testid=refresh-error]");
+    if (banner) { banner.hidden = false; }
+  }
+  document.addEventListener("htmx:responseError", refreshFailed);
+  document.addEventListener("htmx:sendError", refreshFailed);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    localTimes(document);
+    ages();
+    setInterval(ages, 1000);
+  });
 })();

@@ -1,0 +1,222 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/storage"
+	"github.com/lagboard/lagboard/internal/views"
+)
+
+// chartRange is one range of the lag chart and the bucket its points are drawn at.
+type chartRange struct {
+	key, label string
+	span, step time.Duration
+}
+
+// chartRanges keep each chart at 60 to 1,440 points.
+var chartRanges = []chartRange{
+	{"1h", "1 hour", time.Hour, time.Minute},
+	{"6h", "6 hours", 6 * time.Hour, time.Minute},
+	{"24h", "24 hours", 24 * time.Hour, 2 * time.Minute},
+	{"7d", "7 days", 7 * 24 * time.Hour, 10 * time.Minute},
+	{"30d", "30 days", 30 * 24 * time.Hour, 30 * time.Minute},
+}
+
+func parseRange(v string) (chartRange, error) {
+	if v == "" {
+		return chartRanges[1], nil
+	}
+	for _, r := range chartRanges {
+		if r.key == v {
+			return r, nil
+		}
+	}
+	return chartRange{}, errcode.Errorf(errcode.Invalid, "The chart range must be one of 1h, 6h, 24h, 7d, 30d.")
+}
+
+// groupOf reads the {cluster} and {group} of the route; a group not stored is not found.
+func (s *Server) groupOf(ctx context.Context, r *http.Request) (storage.GroupRow, error) {
+	cluster, group := chi.URLParam(r, "cluster"), chi.URLParam(r, "group")
+	g, err := storage.GroupRowOf(ctx, s.deps.Store, cluster, group)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return g, errcode.Errorf(errcode.NotFound, "There is no consumer group %s in cluster %s.", group, cluster)
+	}
+	return g, err
+}
+
+// group shows one consumer group: its summary, queues, clients and lag chart. htmx
+// refreshes get the live fragment only; the chart fetches its own data.
+func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
+	rng, err := parseRange(r.URL.Query().Get("range"))
+	if err != nil {
+		return err
+	}
+	key := "group|" + chi.URLParam(r, "cluster") + "|" + chi.URLParam(r, "group") + "|" + r.URL.RequestURI()
+	m, err := get(&s.pages, key, func() (views.GroupPage, error) { return s.groupModel(r, rng) })
+	if err != nil {
+		return err
+	}
+	if isHTMX(r) {
+		s.render(w, r, http.StatusOK, views.GroupLive(m))
+		return nil
+	}
+	c := s.chrome(views.SectionGroups)
+	c.Styles, c.Scripts = []string{"vendor/uPlot.min.css"}, []string{"vendor/uPlot.iife.min.js", "js/chart.js"}
+	s.render(w, r, http.StatusOK, views.GroupPageView(c, m))
+	return nil
+}
+
+// groupModel reads a group's page from storage.
+func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, error) {
+	ctx, cancel := loadContext(r)
+	defer cancel()
+	g, err := s.groupOf(ctx, r)
+	if err != nil {
+		return views.GroupPage{}, err
+	}
+	live, _, err := s.live(ctx, []string{g.Cluster}, time.Now())
+	if err != nil {
+		return views.GroupPage{}, err
+	}
+	queues, err := storage.QueueStates(ctx, s.deps.Store, g.ClusterID, g.Group)
+	if err != nil {
+		return views.GroupPage{}, err
+	}
+	clients, err := storage.ClientStates(ctx, s.deps.Store, g.ClusterID, g.Group)
+	if err != nil {
+		return views.GroupPage{}, err
+	}
+	m := groupModel(g, queues, clients)
+	m.Live = live
+	m.Self = r.URL.RequestURI()
+	href := views.GroupHref(g.Cluster, g.Group)
+	m.Chart = views.Chart{Src: href + "/history?range=" + rng.key, Range: rng.key}
+	for _, cr := range chartRanges {
+		m.Chart.Ranges = append(m.Chart.Ranges, views.ChartRange{Key: cr.key, Label: cr.label,
+			Href: href + "?range=" + cr.key, Current: cr.key == rng.key})
+	}
+	return m, nil
+}
+
+// historyJSON is the lag chart's data: columns of equal length, as uPlot takes them.
+type historyJSON struct {
+	// Times are Unix seconds, the start of each bucket.
+	Times []int64 `json:"t"`
+	// Lag is messages waiting, Seconds the age of the oldest; null where unknown.
+	Lag     []*int64   `json:"lag"`
+	Seconds []*float64 `json:"seconds"`
+	// Resets are offset resets to mark: Unix seconds and a label.
+	Resets []resetJSON `json:"resets"`
+}
+
+type resetJSON struct {
+	At    int64  `json:"at"`
+	Label string `json:"label"`
+}
+
+// groupHistory serves the group's lag history for the chart's range as JSON.
+func (s *Server) groupHistory(w http.ResponseWriter, r *http.Request) error {
+	rng, err := parseRange(r.URL.Query().Get("range"))
+	if err != nil {
+		return err
+	}
+	key := "history|" + chi.URLParam(r, "cluster") + "|" + chi.URLParam(r, "group") + "|" + rng.key
+	out, err := get(&s.pages, key, func() (historyJSON, error) { return s.historyOf(r, rng) })
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(out)
+}
+
+// historyOf reads a group's lag history for a chart range.
+func (s *Server) historyOf(r *http.Request, rng chartRange) (historyJSON, error) {
+	ctx, cancel := loadContext(r)
+	defer cancel()
+	g, err := s.groupOf(ctx, r)
+	if err != nil {
+		return historyJSON{}, err
+	}
+	end := time.Now().Truncate(rng.step).Add(rng.step)
+	key := storage.GroupKey{ClusterID: g.ClusterID, Group: g.Group}
+	hist, err := storage.LagHistory(ctx, s.deps.Store, []storage.GroupKey{key}, end.Add(-rng.span), end, rng.step)
+	if err != nil {
+		return historyJSON{}, err
+	}
+	pts := hist[key]
+	out := historyJSON{Times: make([]int64, len(pts)), Lag: make([]*int64, len(pts)),
+		Seconds: make([]*float64, len(pts)), Resets: []resetJSON{}}
+	for i, p := range pts {
+		out.Times[i], out.Lag[i], out.Seconds[i] = p.At.Unix(), p.Lag, p.Seconds
+	}
+	return out, nil
+}
+
+// groupModel shapes a group's stored state for its page.
+func groupModel(g storage.GroupRow, queues []storage.QueueState, clients []storage.ClientState) views.GroupPage {
+	m := views.GroupPage{
+		Cluster: g.Cluster, Group: g.Group, Health: healthBadge("group", g.GroupState),
+		Lag: g.Lag, RetryLag: g.RetryLag, Inflight: g.Inflight, LagSeconds: g.LagSeconds, LagTimeSource: g.LagTimeSource,
+		TPS: g.ConsumeTPS, Clients: g.Clients, Model: g.MessageModel, Type: g.ConsumeType,
+		LastCommitAt: g.LastCommitAt, PolledAt: g.PolledAt, StaleSince: g.StaleSince, StaleReason: deref(g.StaleReason),
+	}
+	if g.MessageModel == "BROADCASTING" {
+		m.Notes = append(m.Notes, "This is a broadcasting group: every client consumes every message and keeps its own "+
+			"offsets, which the brokers do not hold. The offsets below are what the brokers report, and the lag in time is unknown.")
+	}
+	if g.ConsumeType == "CONSUME_POP" {
+		m.Notes = append(m.Notes, "This group consumes by pop: the broker assigns messages per request, so queues have no "+
+			"owner client, progress moves by acknowledgement, and a queue's lag may be unknown while messages are in flight.")
+	}
+	byTopic := map[string]*views.TopicQueues{}
+	for _, q := range queues {
+		t := byTopic[q.Topic]
+		if t == nil {
+			t = &views.TopicQueues{Topic: q.Topic}
+			byTopic[q.Topic] = t
+			if strings.HasPrefix(q.Topic, "%RETRY%") {
+				m.Retry = t
+			} else {
+				m.Topics = append(m.Topics, views.TopicQueues{Topic: q.Topic})
+			}
+		}
+		t.Queues = append(t.Queues, queueView(q))
+		if l := t.Queues[len(t.Queues)-1].Lag; l != nil {
+			t.Lag += *l
+		} else {
+			t.Unknown++
+		}
+	}
+	for i := range m.Topics {
+		m.Topics[i] = *byTopic[m.Topics[i].Topic]
+	}
+	for _, c := range clients {
+		m.Online = append(m.Online, views.Client{ID: c.ClientID, Addr: c.Addr, Language: c.Language, Version: c.Version,
+			OffsetsError: deref(c.OffsetsError)})
+	}
+	return m
+}
+
+func queueView(q storage.QueueState) views.Queue {
+	v := views.Queue{Broker: q.Broker, QueueID: q.QueueID, MinOffset: q.MinOffset, MaxOffset: q.MaxOffset,
+		ConsumerOffset: q.ConsumerOffset, LagSeconds: q.LagSeconds, LastConsumed: q.LastTimestamp,
+		Owner: deref(q.OwnerClient), Stale: q.Stale}
+	if lag := q.MaxOffset - q.ConsumerOffset; lag >= 0 {
+		v.Lag = &lag
+	}
+	if q.PullOffset != nil {
+		in := max(*q.PullOffset-q.ConsumerOffset, 0)
+		v.Inflight = &in
+	}
+	return v
+}

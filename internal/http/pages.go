@@ -1,0 +1,106 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/humanize"
+	"github.com/lagboard/lagboard/internal/storage"
+	"github.com/lagboard/lagboard/internal/views"
+)
+
+// WatchedCluster is a configured cluster as the pages need it.
+type WatchedCluster struct {
+	Name string
+	// PollInterval is the time between polls; data older than three of them is stale.
+	PollInterval time.Duration
+}
+
+// staleAfter is how many poll intervals old data may be before pages call it stale.
+const staleAfter = 3
+
+// visibleNames returns the configured clusters the request's user may view, in order.
+func (s *Server) visibleNames(r *http.Request) []string {
+	cs := make([]discovery.Cluster, len(s.deps.Watched))
+	for i, w := range s.deps.Watched {
+		cs[i] = discovery.Cluster{Name: w.Name}
+	}
+	var names []string
+	for _, c := range s.visibleClusters(r, cs) {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// interval is the poll interval of a configured cluster; 10 s for one not configured.
+func (s *Server) interval(cluster string) time.Duration {
+	for _, w := range s.deps.Watched {
+		if w.Name == cluster {
+			return w.PollInterval
+		}
+	}
+	return 10 * time.Second
+}
+
+// live says how fresh the data of the named clusters is, from their brokers as the
+// pollers last saw them: when each cluster was last polled, which are older than three
+// poll intervals, and which brokers are failing.
+func (s *Server) live(ctx context.Context, clusters []string, now time.Time) (views.Live, []storage.BrokerStatus, error) {
+	l := views.Live{Now: now}
+	brokers, err := storage.BrokerStatuses(ctx, s.deps.Store, clusters)
+	if err != nil {
+		return l, nil, err
+	}
+	seen := map[string]time.Time{}
+	for _, b := range brokers {
+		if t := b.SeenAt(); t.After(seen[b.Cluster]) {
+			seen[b.Cluster] = t
+		}
+		if b.Failing() {
+			l.Stale = append(l.Stale, fmt.Sprintf("broker %s of %s is failing: %s", b.Broker, b.Cluster, deref(b.Err)))
+		}
+	}
+	for i, c := range clusters {
+		every := s.interval(c)
+		if i == 0 || every < l.Every {
+			l.Every = every
+		}
+		t, ok := seen[c]
+		if !ok {
+			continue // not polled yet: nothing stale to warn about, the page says so
+		}
+		if l.UpdatedAt.IsZero() || t.Before(l.UpdatedAt) {
+			l.UpdatedAt = t
+		}
+		if age := now.Sub(t); age > staleAfter*every {
+			l.Stale = append(l.Stale, fmt.Sprintf("cluster %s was last polled %s ago (every %s expected)",
+				c, humanize.Duration(age), humanize.Duration(every)))
+		}
+	}
+	if l.Every == 0 {
+		l.Every = 10 * time.Second
+	}
+	return l, brokers, nil
+}
+
+// healthBadge is a group's health for the views.
+func healthBadge(id string, g storage.GroupState) views.HealthBadge {
+	return views.HealthBadge{ID: id, Status: g.Health, Reason: g.HealthReason}
+}
+
+// groupKey names a group for element ids, unique on a page.
+func groupKey(cluster, group string) string { return cluster + "--" + group }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// allowed reports whether v is "" or one of vs.
+func allowed(v string, vs ...string) bool { return v == "" || slices.Contains(vs, v) }

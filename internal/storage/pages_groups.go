@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// GroupQuery selects, orders and pages the groups page. Empty filters match everything.
+type GroupQuery struct {
+	// Clusters are the clusters the viewer may see; nothing else is listed.
+	Clusters []string
+	// Cluster, Health, Topic and Model filter on equality (Topic: the group reads it).
+	Cluster, Health, Topic, Model string
+	// Search keeps groups whose name contains it, ignoring case.
+	Search string
+	// Sort is one of the GroupSorts keys; "" is the default, worst health first.
+	Sort string
+	Desc bool
+	// Limit and Offset page the result.
+	Limit, Offset int
+}
+
+// HealthSeverity lists the statuses from the worst to the best; sorting by health uses it.
+var HealthSeverity = []string{"STOP", "STALL", "OFFLINE", "REWIND", "WARN", "UNKNOWN", "OK"}
+
+// GroupSorts maps the sort keys of the groups page to their SQL expressions. Unknown
+// values (NULL) always sort last, whichever the direction: they are not small, they are
+// unknown.
+var GroupSorts = map[string]string{
+	"group":    "g.group_name",
+	"cluster":  "c.name",
+	"health":   "array_position($9::text[], g.health)",
+	"lag":      "g.lag",
+	"lag_time": "g.lag_seconds",
+	"tps":      "g.consume_tps",
+	"clients":  "g.clients",
+	"model":    "g.message_model",
+	"type":     "g.consume_type",
+}
+
+// GroupPage is one page of groups and how many groups match in all.
+type GroupPage struct {
+	Rows  []GroupRow
+	Total int
+}
+
+// ListGroups returns the page of groups q asks for, filtered, sorted and paged in SQL.
+func ListGroups(ctx context.Context, db DBTX, q GroupQuery) (GroupPage, error) {
+	order := "array_position($9::text[], g.health), g.lag_seconds DESC NULLS LAST, g.lag DESC NULLS LAST"
+	if expr, ok := GroupSorts[q.Sort]; ok {
+		dir := "ASC"
+		if q.Desc {
+			dir = "DESC"
+		}
+		order = expr + " " + dir + " NULLS LAST"
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	sql := `SELECT ` + groupRowColumns + `, count(*) OVER () AS total
+		FROM group_state g JOIN cluster c ON c.id = g.cluster_id
+		WHERE c.name = ANY($1) AND cardinality($9::text[]) > 0
+		  AND ($2 = '' OR c.name = $2)
+		  AND ($3 = '' OR g.health = $3)
+		  AND ($4 = '' OR g.topics @> ARRAY[$4])
+		  AND ($5 = '' OR g.message_model = $5)
+		  AND ($6 = '' OR g.group_name ILIKE '%' || $6 || '%')
+		ORDER BY ` + order + `, c.name, g.group_name
+		LIMIT $7 OFFSET $8`
+	rows, err := db.Query(ctx, sql, q.Clusters, q.Cluster, q.Health, q.Topic, q.Model, escapeLike(q.Search),
+		q.Limit, q.Offset, HealthSeverity)
+	if err != nil {
+		return GroupPage{}, fmt.Errorf("list groups: %w", err)
+	}
+	type counted struct {
+		GroupRow
+		Total int `db:"total"`
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByName[counted])
+	if err != nil {
+		return GroupPage{}, fmt.Errorf("list groups: %w", err)
+	}
+	page := GroupPage{Rows: make([]GroupRow, len(got))}
+	for i, r := range got {
+		page.Rows[i], page.Total = r.GroupRow, r.Total
+	}
+	if len(got) == 0 && q.Offset > 0 {
+		// Past the last page: still say how many match, so the page can offer the first.
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM group_state g JOIN cluster c ON c.id = g.cluster_id
+			WHERE c.name = ANY($1) AND ($2 = '' OR c.name = $2) AND ($3 = '' OR g.health = $3)
+			  AND ($4 = '' OR g.topics @> ARRAY[$4]) AND ($5 = '' OR g.message_model = $5)
+			  AND ($6 = '' OR g.group_name ILIKE '%' || $6 || '%')`,
+			q.Clusters, q.Cluster, q.Health, q.Topic, q.Model, escapeLike(q.Search)).Scan(&page.Total); err != nil {
+			return GroupPage{}, fmt.Errorf("count groups: %w", err)
+		}
+	}
+	return page, nil
+}
+
+// escapeLike makes s match itself literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

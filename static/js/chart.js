@@ -1,0 +1,119 @@
+// The lag history chart of a group's page, drawn with uPlot from the JSON route next to
+// the page. It refreshes its data at the poll interval and redraws on resize and when the
+// system switches between light and dark.
+(function () {
+  "use strict";
+  var el = document.getElementById("lag-chart");
+  if (!el || typeof uPlot !== "function") { return; }
+  var status = el.querySelector(".chart-status");
+  var plot = null, data = null, resets = [];
+
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+  function messages(v) {
+    return v == null ? "unknown" : Math.round(v).toLocaleString();
+  }
+  function short(v) {
+    if (v == null) { return ""; }
+    var a = Math.abs(v);
+    if (a >= 1e6) { return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + "M"; }
+    if (a >= 1e3) { return (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + "k"; }
+    return String(Math.round(v));
+  }
+  function age(v) {
+    if (v == null) { return "unknown"; }
+    if (v < 10) { return (Math.round(v * 10) / 10) + " s"; }
+    if (v < 60) { return Math.round(v) + " s"; }
+    if (v < 3600) { return Math.round(v / 60) + " min"; }
+    if (v < 86400) { return (v / 3600).toFixed(1) + " h"; }
+    return (v / 86400).toFixed(1) + " d";
+  }
+  function upper(u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; }
+
+  // Offset resets are vertical lines across the plot.
+  function drawResets(u) {
+    if (!resets.length) { return; }
+    var ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = cssVar("--err");
+    ctx.lineWidth = 2;
+    ctx.setLineDash([6, 4]);
+    resets.forEach(function (r) {
+      var x = Math.round(u.valToPos(r.at, "x", true));
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+    });
+    ctx.restore();
+  }
+
+  function build() {
+    if (plot) { plot.destroy(); }
+    var muted = cssVar("--muted"), grid = cssVar("--border");
+    plot = new uPlot({
+      width: Math.max(el.clientWidth, 280),
+      height: 260,
+      series: [
+        {},
+        { label: "Lag (messages)", scale: "msg", stroke: cssVar("--accent"), width: 2,
+          value: function (u, v) { return messages(v); } },
+        { label: "Lag in time", scale: "s", stroke: cssVar("--warn"), width: 2, dash: [5, 3],
+          value: function (u, v) { return age(v); } },
+      ],
+      scales: { x: { time: true }, msg: { range: upper }, s: { range: upper } },
+      axes: [
+        { stroke: muted, grid: { stroke: grid }, ticks: { stroke: grid } },
+        { scale: "msg", stroke: muted, grid: { stroke: grid }, ticks: { stroke: grid }, size: 60,
+          values: function (u, vals) { return vals.map(short); } },
+        { scale: "s", side: 1, stroke: muted, grid: { show: false }, ticks: { stroke: grid }, size: 60,
+          values: function (u, vals) { return vals.map(age); } },
+      ],
+      hooks: { draw: [drawResets] },
+    }, data, el);
+  }
+
+  function show(d) {
+    data = [d.t, d.lag, d.seconds];
+    resets = d.resets || [];
+    var last = null;
+    for (var i = d.lag.length - 1; i >= 0; i--) {
+      if (d.lag[i] != null) { last = d.lag[i]; break; }
+    }
+    el.dataset.points = String(d.t.length);
+    el.dataset.lastLag = last == null ? "" : String(last);
+    if (last == null) {
+      status.textContent = "No lag history is stored for this range yet.";
+      status.hidden = false;
+    } else {
+      status.hidden = true;
+    }
+    if (plot) { plot.setData(data); } else { build(); }
+  }
+
+  function load() {
+    fetch(el.dataset.src, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.json();
+      })
+      .then(show)
+      .catch(function () {
+        status.textContent = "The lag history could not be loaded; retrying at the next refresh.";
+        status.hidden = false;
+      });
+  }
+
+  load();
+  var every = parseInt(el.dataset.every, 10);
+  setInterval(load, every > 0 ? Math.max(every, 1000) : 10000);
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(function () {
+      if (plot) { plot.setSize({ width: Math.max(el.clientWidth, 280), height: 260 }); }
+    }).observe(el);
+  }
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
+    if (data) { build(); }
+  });
+})();
