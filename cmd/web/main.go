@@ -2,6 +2,7 @@
 //
 //	web [serve]   run the server (the default)
 //	web migrate   apply database migrations and exit
+//	web verify    check the audit trail's hash chain and print its head
 //	web version   print the version
 //
 // Configuration comes from environment variables; see the README.
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, getenv, stdout)
 	case "migrate":
 		return migrate(ctx, getenv, stdout)
+	case "verify":
+		return verify(ctx, args[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -48,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate or version", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, verify or version", cmd)
 	}
 }
 
@@ -58,10 +61,11 @@ func errorLine(err error) string {
 	return "lagboard: " + strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
-const usage = `usage: web [serve|migrate|version]
+const usage = `usage: web [serve|migrate|verify|version]
 
   serve    run the dashboard (default)
   migrate  apply database migrations and exit
+  verify   check the audit trail's hash chain; -head SEQ:HASH checks a head recorded earlier
   version  print the version
 
 Configuration is read from environment variables; see README.md.

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
@@ -49,7 +50,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return fmt.Errorf("%s: %w", config.EnvClusters, err)
 	}
 
-	authn, err := auth.New(startCtx, auth.Options{Config: cfg.Auth, Pool: pool, Logger: logger})
+	trail := audit.NewRecorder(audit.RecorderOptions{Pool: pool, Logger: logger, GroupsClaim: cfg.Auth.OIDC.GroupsClaim,
+		TrustedProxies: cfg.Audit.TrustedProxies})
+	authn, err := auth.New(startCtx, auth.Options{Config: cfg.Auth, Pool: pool, Logger: logger, Denials: trail, Events: trail})
 	if err != nil {
 		return err
 	}

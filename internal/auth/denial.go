@@ -23,10 +23,15 @@ type Denial struct {
 	Reason     string
 	RequestID  string
 	RemoteAddr string
+	// User is the signed-in user, nil for anonymous visitors; Session is the SHA-256 of the
+	// session id (see SessionHash), filled in by Service.RecordDenial.
+	User    *Identity
+	Session string
 }
 
-// DenialRecorder receives every refused request. The audit trail will implement it; until
-// then LogDenials writes each denial to the log.
+// DenialRecorder receives every refused request. The audit trail (internal/audit) implements
+// it; LogDenials writes each denial to the log. A recorder never changes the answer: the
+// request is refused whatever happens to its record.
 type DenialRecorder interface {
 	RecordDenial(ctx context.Context, d Denial)
 }

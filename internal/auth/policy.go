@@ -10,6 +10,9 @@ import (
 type Policy struct {
 	// Source names the file, for messages.
 	Source string
+	// Digest is the hex SHA-256 of the file's bytes, "" without a file; the audit trail
+	// records it at each reload.
+	Digest string
 	// Claim is the claim rules match when they name none (LAGBOARD_OIDC_GROUPS_CLAIM unless
 	// the file says otherwise).
 	Claim string

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -56,6 +57,7 @@ func (s *PolicyStore) read() (*Policy, error) {
 		if p, err = ParsePolicy(data, s.path, s.defaultClaim); err != nil {
 			return nil, err
 		}
+		p.Digest = fmt.Sprintf("%x", sha256.Sum256(data))
 	}
 	if s.anonymousRead && len(p.Anonymous) == 0 {
 		p.Anonymous = DefaultAnonymous()

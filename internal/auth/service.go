@@ -28,6 +28,7 @@ type Service struct {
 	sessions *Sessions
 	policy   *PolicyStore
 	denials  DenialRecorder
+	events   EventRecorder
 	logger   *slog.Logger
 	now      func() time.Time
 }
@@ -39,6 +40,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Denials receives refused requests; nil logs them (LogDenials).
 	Denials DenialRecorder
+	// Events receives sign-ins, sign-outs and policy reloads for the audit trail; nil
+	// records nothing beyond the log.
+	Events EventRecorder
 	// HTTPClient calls the OpenID provider; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
 }
@@ -55,11 +59,15 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		sessions: NewSessions(o.Pool, o.Config, o.Logger),
 		policy:   policy,
 		denials:  o.Denials,
+		events:   o.Events,
 		logger:   o.Logger,
 		now:      time.Now,
 	}
 	if s.denials == nil {
 		s.denials = LogDenials{Logger: o.Logger}
+	}
+	if s.events == nil {
+		s.events = noEvents{}
 	}
 	if o.Config.OIDC.Enabled() {
 		client := o.HTTPClient
@@ -99,8 +107,9 @@ func (s *Service) Sessions() *Sessions { return s.sessions }
 // Policy returns the policy in force.
 func (s *Service) Policy() *Policy { return s.policy.Current() }
 
-// ReloadPolicy reads the policy file again; on error the old policy stays in force.
-func (s *Service) ReloadPolicy() error { return s.policy.Reload() }
+// ReloadPolicy reads the policy file again; on error the old policy stays in force. The new
+// policy takes effect only once its audit entry is written; a failed reload is recorded too.
+func (s *Service) ReloadPolicy() error { return s.reloadPolicy(context.Background()) }
 
 // ErrSignInOff is returned by BeginSignIn when no provider is configured.
 var ErrSignInOff = errcode.Errorf(errcode.NotFound, "Sign-in is not configured on this dashboard.")
@@ -137,7 +146,18 @@ func (s *Service) FinishSignIn(ctx context.Context, q url.Values) (Identity, str
 	}
 	// A failed callback drops the pre-sign-in session; a session that is already signed in
 	// stays, so that a forged callback link cannot sign anyone out.
+	// A failure is recorded once a sign-in started in this browser comes back: without one,
+	// anyone could fill the audit trail with requests to the callback.
+	started := false
+	var who *Identity // once the provider has said who it is
 	fail := func(err error) (Identity, string, error) {
+		var none *NoAccessError
+		if errors.As(err, &none) {
+			who = &none.Identity
+		}
+		if started {
+			s.recordEvent(ctx, Event{Kind: EventLogin, User: who, Session: s.sessions.hash(ctx), Err: err, NoAccess: none != nil})
+		}
 		if s.sessions.signedIn(ctx) {
 			return Identity{}, "", err
 		}
@@ -151,6 +171,7 @@ func (s *Service) FinishSignIn(ctx context.Context, q url.Values) (Identity, str
 		return fail(refused(errors.New("no pending sign-in in this session"),
 			"This sign-in was not started in this browser, or was already used."))
 	}
+	started = true
 	if s.now().Sub(p.Started) > pendingTTL {
 		return fail(refused(errors.New("pending sign-in expired"), "The sign-in took too long."))
 	}
@@ -158,11 +179,16 @@ func (s *Service) FinishSignIn(ctx context.Context, q url.Values) (Identity, str
 	if err != nil {
 		return fail(err)
 	}
+	who = &id
 	if pol := s.policy.Current(); !pol.HasAccess(id.Claims) {
 		return fail(&NoAccessError{Identity: id, Seen: SeenClaims(pol, id.Claims)})
 	}
 	if err := s.sessions.signIn(ctx, id, raw); err != nil {
 		return fail(err)
+	}
+	// Strict: a sign-in the audit trail cannot record does not happen.
+	if err := s.events.RecordEvent(ctx, Event{Kind: EventLogin, At: s.now(), User: &id, Session: s.sessions.hash(ctx)}); err != nil {
+		return Identity{}, "", errors.Join(fmt.Errorf("sign-in of %s not recorded: %w", id.Subject, err), s.sessions.destroy(ctx))
 	}
 	return id, p.ReturnTo, nil
 }
@@ -193,6 +219,9 @@ func (s *Service) RecordDenial(ctx context.Context, d Denial) {
 	if d.At.IsZero() {
 		d.At = s.now()
 	}
+	if d.Session == "" {
+		d.Session = s.sessions.hash(ctx)
+	}
 	s.denials.RecordDenial(ctx, d)
 }
 
@@ -200,8 +229,12 @@ func (s *Service) RecordDenial(ctx context.Context, d Denial) {
 // end_session_endpoint when it has one, else the signed-out page.
 func (s *Service) SignOut(ctx context.Context) (string, error) {
 	idToken := s.sessions.idToken(ctx)
+	who, sess := s.sessions.identity(ctx), s.sessions.hash(ctx)
 	if err := s.sessions.destroy(ctx); err != nil {
 		return "", err
+	}
+	if who != nil {
+		s.recordEvent(ctx, Event{Kind: EventLogout, User: who, Session: sess})
 	}
 	return s.afterSignOut(idToken), nil
 }
@@ -209,9 +242,12 @@ func (s *Service) SignOut(ctx context.Context) (string, error) {
 // SignOutEverywhere ends every session of the signed-in user, in every browser.
 func (s *Service) SignOutEverywhere(ctx context.Context, id *Identity) (string, error) {
 	idToken := s.sessions.idToken(ctx)
+	sess := s.sessions.hash(ctx)
 	if err := s.sessions.revokeAll(ctx, id); err != nil {
+		s.recordEvent(ctx, Event{Kind: EventLogoutEverywhere, User: id, Session: sess, Err: err})
 		return "", err
 	}
+	s.recordEvent(ctx, Event{Kind: EventLogoutEverywhere, User: id, Session: sess})
 	s.logger.InfoContext(ctx, "signed out everywhere", "subject", id.Subject, "issuer", id.Issuer)
 	return s.afterSignOut(idToken), nil
 }
@@ -235,7 +271,7 @@ func (s *Service) Run(ctx context.Context, hup <-chan os.Signal) error {
 		case <-ctx.Done():
 			return nil
 		case <-hup:
-			if err := s.ReloadPolicy(); err != nil {
+			if err := s.reloadPolicy(ctx); err != nil {
 				s.logger.ErrorContext(ctx, "policy reload failed; keeping the previous policy", "file", s.policy.Path(), "err", err)
 				continue
 			}

@@ -132,6 +132,19 @@ func (s *Sessions) current(ctx context.Context) (*Identity, error) {
 // signedIn reports whether the session carries a signed-in user, revoked or not.
 func (s *Sessions) signedIn(ctx context.Context) bool { return s.mgr.Exists(ctx, keyIdentity) }
 
+// identity returns the session's user without checking revocation, nil without one; sign-out
+// uses it to say who signed out.
+func (s *Sessions) identity(ctx context.Context) *Identity {
+	var id Identity
+	if b := s.mgr.GetBytes(ctx, keyIdentity); b == nil || json.Unmarshal(b, &id) != nil {
+		return nil
+	}
+	return &id
+}
+
+// hash returns the SHA-256 of the request's session id, "" before the session has one.
+func (s *Sessions) hash(ctx context.Context) string { return SessionHash(s.mgr.Token(ctx)) }
+
 // idToken returns the raw ID token of the session, "" without one.
 func (s *Sessions) idToken(ctx context.Context) string { return s.mgr.GetString(ctx, keyIDToken) }
 

@@ -32,6 +32,8 @@ type Config struct {
 	StartupCheckTimeout time.Duration
 	// Auth is sign-in, sessions and the access policy (see auth.go).
 	Auth Auth
+	// Audit is what the audit trail needs to know (see audit.go).
+	Audit Audit
 	// HealthWindow is how far back health is judged (LAGBOARD_HEALTH_WINDOW).
 	HealthWindow time.Duration
 	// MetricsToken, when set, is the bearer token /metrics requires (LAGBOARD_METRICS_TOKEN).
@@ -117,6 +119,7 @@ func Load(getenv func(string) string) (Config, error) {
 		*d.dst = parsed
 	}
 	errs = append(errs, loadClusterOptions(getenv, &cfg)...)
+	errs = append(errs, loadAudit(getenv, &cfg)...)
 	auth, authErrs := loadAuth(getenv)
 	cfg.Auth, errs = auth, append(errs, authErrs...)
 	return cfg, errors.Join(errs...)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/auth/authtest"
 	"github.com/lagboard/lagboard/internal/config"
@@ -55,6 +57,7 @@ type envOptions struct {
 	idle, lifetime    time.Duration
 	anonymousRead     bool
 	noSignIn          bool // anonymous read only, no provider
+	trustedProxies    []netip.Prefix
 }
 
 // testEnv is the dashboard's HTTP server with real auth: Postgres sessions and the dev
@@ -123,7 +126,8 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret = startDevIDP(t, cfg.OIDC.RedirectURL, !o.noGroupsInIDToken), devidp.DemoClientID, devidp.DemoClientSecret
 	}
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := auth.New(t.Context(), auth.Options{Config: cfg, Pool: env.pool, Logger: logger})
+	trail := audit.NewRecorder(audit.RecorderOptions{Pool: env.pool, Logger: logger, GroupsClaim: "groups", TrustedProxies: o.trustedProxies})
+	a, err := auth.New(t.Context(), auth.Options{Config: cfg, Pool: env.pool, Logger: logger, Denials: trail, Events: trail})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/errcode"
@@ -20,7 +22,17 @@ var errNoAccess = errcode.Errorf(errcode.Forbidden, "You do not have access to t
 
 // withSession loads and saves the session around h, for the public sign-in routes.
 func (s *Server) withSession(h http.Handler) http.Handler {
-	return s.deps.Auth.Sessions().LoadAndSave(h)
+	return s.deps.Auth.Sessions().LoadAndSave(withAuditRequest(h))
+}
+
+// withAuditRequest gives the audit trail the request's origin: where it came from, the
+// client it names and its request id.
+func withAuditRequest(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := audit.WithRequest(r.Context(), audit.Request{RemoteAddr: r.RemoteAddr, ForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ","),
+			UserAgent: r.UserAgent(), RequestID: middleware.GetReqID(r.Context())})
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // protect enforces the route's permission on every request, full pages, htmx fragments and
@@ -59,7 +71,7 @@ func (s *Server) protect(rt route) http.Handler {
 			denial := auth.Denial{Who: p.Who(), Permission: rt.perm, Scope: scope, Method: r.Method, Path: r.URL.Path,
 				Reason: d.Reason, RequestID: middleware.GetReqID(ctx), RemoteAddr: r.RemoteAddr}
 			if p.Identity != nil {
-				denial.Name, denial.Issuer = p.Identity.Name, p.Identity.Issuer
+				denial.Name, denial.Issuer, denial.User = p.Identity.Name, p.Identity.Issuer, p.Identity
 			}
 			a.RecordDenial(ctx, denial)
 			s.handle(func(http.ResponseWriter, *http.Request) error { return errNoAccess })(w, r)
@@ -67,7 +79,7 @@ func (s *Server) protect(rt route) http.Handler {
 		}
 		rt.handler.ServeHTTP(w, r.WithContext(auth.WithPrincipal(ctx, p)))
 	}
-	return s.deps.Auth.Sessions().LoadAndSave(http.HandlerFunc(check))
+	return s.deps.Auth.Sessions().LoadAndSave(withAuditRequest(http.HandlerFunc(check)))
 }
 
 // needSignIn answers a request that needs a session it does not have: browsers are sent to
