@@ -53,5 +53,11 @@ compose-config:
 bench: deps build
 	$(BIN)/devstack test -- $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+## fuzz: each fuzzer of the network decoders for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	for f in FuzzDecodeFrame FuzzNormalizeFastJSON FuzzNormalizeDecodeConsumeStats FuzzParseMessageQueueKey; do \
+		$(GO) test -run XXX -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) -parallel 1 ./internal/mqadmin/ || exit 1; done
+
 clean:
 	rm -rf $(BIN)
