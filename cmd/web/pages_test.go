@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/chromedp/chromedp"
 
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -35,14 +32,7 @@ func TestPagesLive(t *testing.T) {
 			// The backlog is there before the group starts, so its first poll already shows
 			// lag; 200 ms a message drains it over about 40 s, in steps as offsets commit.
 			stacktest.Produce(t, rmq, topic, 200)
-			stacktest.Consume(t, rmq, group, topic, stacktest.ConsumerOptions{},
-				func(ctx context.Context, _ *primitive.MessageExt) consumer.ConsumeResult {
-					select {
-					case <-time.After(200 * time.Millisecond):
-					case <-ctx.Done():
-					}
-					return consumer.ConsumeSuccess
-				})
+			stacktest.Consume(t, rmq, group, topic, stacktest.ConsumerOptions{Delay: 200 * time.Millisecond})
 
 			tab := stacktest.Browser(t)
 			do := func(steps ...chromedp.Action[chromedp.Void]) {

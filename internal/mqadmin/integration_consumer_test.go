@@ -1,16 +1,10 @@
 package mqadmin_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
-
-	"github.com/apache/rocketmq-client-go/v2"
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
 
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -28,29 +22,7 @@ func TestLiveConsumer(t *testing.T) {
 		group := stacktest.Name(t, "group")
 		stacktest.CreateTopic(t, r, topic, 2)
 		stacktest.Produce(t, r, topic, n)
-		stacktest.QuietClient()
-
-		var consumed atomic.Int64
-		pc, err := rocketmq.NewPushConsumer(
-			consumer.WithGroupName(group),
-			consumer.WithNsResolver(primitive.NewPassthroughResolver([]string{r.NamesrvAddr})),
-			consumer.WithInstance(stacktest.Name(t, "instance")),
-			consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-		)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = pc.Subscribe(topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-			consumed.Add(int64(len(msgs)))
-			return consumer.ConsumeSuccess, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pc.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer pc.Shutdown() //nolint:errcheck // test teardown
+		consumer := stacktest.Consume(t, r, group, topic, stacktest.ConsumerOptions{})
 
 		var cc mqadmin.ConsumerConnection
 		eventually(t, ctx, "consumer connection", func() error {
@@ -83,9 +55,9 @@ func TestLiveConsumer(t *testing.T) {
 				}
 				retry = retry || strings.HasPrefix(mq.Topic, "%RETRY%")
 			}
-			if queues != 2 || lag != 0 || consumed.Load() < n {
+			if consumed := consumer.Output.Consumed(); queues != 2 || lag != 0 || consumed < n {
 				return fmt.Errorf("%d queues of %s with lag %d, %d consumed (retry queue listed: %v)",
-					queues, topic, lag, consumed.Load(), retry)
+					queues, topic, lag, consumed, retry)
 			}
 			return nil
 		})

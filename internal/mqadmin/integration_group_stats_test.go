@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
 
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -26,26 +22,11 @@ func TestGroupConsumeStats(t *testing.T) {
 		topic, group := stacktest.Name(t, "topic"), stacktest.Name(t, "group")
 		stacktest.CreateTopic(t, r, topic, 2)
 		stacktest.Produce(t, r, topic, 6)
-		// The first delivery of "message 0" fails, so the client sends it back to the
+		// The first delivery of "message 0" is refused, so the client sends it back to the
 		// group's retry topic and consumes it again from there: the group then has offsets
 		// on its retry topic too.
-		done := make(chan struct{}, 10)
-		var refused atomic.Bool
-		stacktest.Consume(t, r, group, topic, stacktest.ConsumerOptions{},
-			func(_ context.Context, m *primitive.MessageExt) consumer.ConsumeResult {
-				if string(m.Body) == "message 0" && refused.CompareAndSwap(false, true) {
-					return consumer.ConsumeRetryLater
-				}
-				done <- struct{}{}
-				return consumer.ConsumeSuccess
-			})
-		for range 6 {
-			select {
-			case <-done:
-			case <-ctx.Done():
-				t.Fatal("not every message was consumed, the retried one included")
-			}
-		}
+		stacktest.Consume(t, r, group, topic, stacktest.ConsumerOptions{RefuseOnce: "message 0"}).
+			WaitConsumed(t, 6, 2*time.Minute)
 		var st mqadmin.ConsumeStats
 		eventually(t, ctx, "the group's committed offsets", func() error {
 			var err error

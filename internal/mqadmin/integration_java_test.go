@@ -77,7 +77,7 @@ func TestJavaConsumer(t *testing.T) {
 		resetCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		eventually(t, resetCtx, "messages consumed again after the reset", func() error {
-			if got := out.Consumed(); got < 2*n {
+			if got := out.Output.Consumed(); got < 2*n {
 				return fmt.Errorf("%d consumed, want %d", got, 2*n)
 			}
 			return nil

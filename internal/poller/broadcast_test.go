@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
-
 	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 	"github.com/lagboard/lagboard/internal/storage"
@@ -31,20 +28,9 @@ func TestBroadcastingGroupsPerClient(t *testing.T) {
 			}
 
 			javaGroup, goGroup := stacktest.Name(t, "java"), stacktest.Name(t, "go")
-			out := stacktest.JavaConsumer(t, f.rmq, javaGroup, topic, stacktest.ConsumerOptions{Broadcasting: true})
-			got := make(chan struct{}, 100)
-			stacktest.Consume(t, f.rmq, goGroup, topic, stacktest.ConsumerOptions{Broadcasting: true},
-				func(context.Context, *primitive.MessageExt) consumer.ConsumeResult {
-					got <- struct{}{}
-					return consumer.ConsumeSuccess
-				})
-			for range 10 {
-				select {
-				case <-got:
-				case <-time.After(60 * time.Second):
-					t.Fatal("the Go broadcasting consumer did not receive all 10 messages")
-				}
-			}
+			java := stacktest.JavaConsumer(t, f.rmq, javaGroup, topic, stacktest.ConsumerOptions{Broadcasting: true})
+			goConsumer := stacktest.Consume(t, f.rmq, goGroup, topic, stacktest.ConsumerOptions{Broadcasting: true})
+			goConsumer.WaitConsumed(t, 10, 60*time.Second)
 
 			// Poll until the Java client's offsets show everything consumed.
 			deadline := time.Now().Add(60 * time.Second)
@@ -61,7 +47,7 @@ func TestBroadcastingGroupsPerClient(t *testing.T) {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("java client offsets %+v (consumed %d), want all 10 committed", rows, out.Consumed())
+					t.Fatalf("java client offsets %+v (consumed %d), want all 10 committed", rows, java.Output.Consumed())
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
@@ -73,9 +59,9 @@ func TestBroadcastingGroupsPerClient(t *testing.T) {
 			if qs, err := storage.QueueStates(ctx, f.db, f.clusterID, javaGroup); err != nil || len(qs) != 0 {
 				t.Errorf("broadcasting group has broker-side queue rows %+v, %v; its offsets are the clients'", qs, err)
 			}
-			java := f.group(t, javaGroup)
-			if java.MessageModel != "BROADCASTING" || java.Lag == nil || *java.Lag != 0 {
-				t.Errorf("java group: model %q lag %v, want BROADCASTING and 0", java.MessageModel, java.Lag)
+			javaState := f.group(t, javaGroup)
+			if javaState.MessageModel != "BROADCASTING" || javaState.Lag == nil || *javaState.Lag != 0 {
+				t.Errorf("java group: model %q lag %v, want BROADCASTING and 0", javaState.MessageModel, javaState.Lag)
 			}
 
 			// rocketmq-client-go answers the running-info request with an empty body while its

@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
-
 	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
@@ -55,25 +52,8 @@ func TestStuckConsumerStallsThenStops(t *testing.T) {
 			stacktest.Produce(t, f.rmq, topic, 5)
 			f.maxOffsets(t, topic, 5)
 
-			stuck, release := make(chan struct{}, 1), make(chan struct{})
-			stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{},
-				func(ctx context.Context, _ *primitive.MessageExt) consumer.ConsumeResult {
-					select {
-					case stuck <- struct{}{}:
-					default:
-					}
-					select {
-					case <-release:
-					case <-ctx.Done():
-					}
-					return consumer.ConsumeSuccess
-				})
-			t.Cleanup(func() { close(release) }) // runs before the consumer's shutdown
-			select {
-			case <-stuck:
-			case <-time.After(60 * time.Second):
-				t.Fatal("the consumer never received a message")
-			}
+			c := stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{Stuck: true})
+			c.WaitReceived(t, 1, 60*time.Second)
 
 			f.poll(t)
 			f.wantHealth(t, group, poller.OK, "5 messages waiting")
@@ -103,8 +83,7 @@ func TestStoppedConsumerGoesOffline(t *testing.T) {
 			stacktest.CreateTopic(t, f.rmq, topic, 1)
 			stacktest.Produce(t, f.rmq, topic, 5)
 			f.maxOffsets(t, topic, 5)
-			stop := stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{},
-				func(context.Context, *primitive.MessageExt) consumer.ConsumeResult { return consumer.ConsumeSuccess })
+			c := stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{})
 			// The client commits every few seconds: wait for the commit of all five.
 			deadline := time.Now().Add(60 * time.Second)
 			for {
@@ -117,7 +96,7 @@ func TestStoppedConsumerGoesOffline(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			stop()
+			c.Stop()
 			stacktest.Produce(t, f.rmq, topic, 3)
 			f.maxOffsets(t, topic, 8)
 			f.poll(t)

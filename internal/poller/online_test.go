@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
-
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack"
@@ -41,8 +38,7 @@ func TestGroupOnlyOnline(t *testing.T) {
 			r := stacktest.FromStack(rmq)
 			topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "g")
 			stacktest.CreateTopic(t, r, topic, 2)
-			stacktest.Consume(t, r, group, topic, stacktest.ConsumerOptions{},
-				func(context.Context, *primitive.MessageExt) consumer.ConsumeResult { return consumer.ConsumeSuccess })
+			stacktest.Consume(t, r, group, topic, stacktest.ConsumerOptions{})
 
 			admin := mqadmin.New(mqadmin.Options{})
 			defer admin.Close()

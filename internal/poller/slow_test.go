@@ -5,9 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/rocketmq-client-go/v2/consumer"
-	"github.com/apache/rocketmq-client-go/v2/primitive"
-
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
@@ -24,16 +21,7 @@ func TestSlowConsumerBuildsLag(t *testing.T) {
 			topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "g")
 			stacktest.CreateTopic(t, f.rmq, topic, 2)
 			stacktest.Produce(t, f.rmq, topic, 300)
-			consumed := make(chan struct{}, 1000)
-			stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{},
-				func(ctx context.Context, _ *primitive.MessageExt) consumer.ConsumeResult {
-					select {
-					case <-time.After(100 * time.Millisecond):
-					case <-ctx.Done():
-					}
-					consumed <- struct{}{}
-					return consumer.ConsumeSuccess
-				})
+			c := stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{Delay: 100 * time.Millisecond})
 
 			directLag := func() int64 {
 				t.Helper()
@@ -54,7 +42,7 @@ func TestSlowConsumerBuildsLag(t *testing.T) {
 					time.Sleep(100 * time.Millisecond)
 				}
 			}
-			<-consumed
+			c.WaitConsumed(t, 1, 60*time.Second)
 			waitCommitted(300)
 
 			var ages []float64

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
-	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/apache/rocketmq-client-go/v2/rlog"
@@ -107,58 +106,4 @@ func waitIndexed(t testing.TB, ctx context.Context, r RocketMQ, sent []*primitiv
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-}
-
-// ConsumerOptions tunes Consume.
-type ConsumerOptions struct {
-	// Broadcasting makes the group a broadcasting group; clustering otherwise.
-	Broadcasting bool
-	// Instance names the client within its process; a fresh name when empty.
-	Instance string
-}
-
-// Consume starts a real rocketmq-client-go push consumer of group on topic, consuming from
-// the first offset one message at a time with handle, and returns a function that shuts it
-// down (also run when the test ends).
-func Consume(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions,
-	handle func(context.Context, *primitive.MessageExt) consumer.ConsumeResult) (stop func()) {
-	t.Helper()
-	QuietClient()
-	model := consumer.Clustering
-	if o.Broadcasting {
-		model = consumer.BroadCasting
-	}
-	if o.Instance == "" {
-		o.Instance = Name(t, "c")
-	}
-	c, err := rocketmq.NewPushConsumer(
-		consumer.WithNameServer([]string{r.NamesrvAddr}),
-		consumer.WithGroupName(group),
-		consumer.WithInstance(o.Instance),
-		consumer.WithConsumerModel(model),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-		consumer.WithConsumeGoroutineNums(1),
-		consumer.WithConsumeMessageBatchMaxSize(1),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Subscribe(topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
-		for _, m := range msgs {
-			if res := handle(ctx, m); res != consumer.ConsumeSuccess {
-				return res, nil
-			}
-		}
-		return consumer.ConsumeSuccess, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() { once.Do(func() { c.Shutdown() }) } //nolint:errcheck // test teardown
-	t.Cleanup(stop)
-	return stop
 }
