@@ -44,7 +44,8 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 	}
 	var (
 		mu      sync.Mutex
-		fetched = map[spanKey]time.Time{}
+		fetched = map[spanKey]time.Time{} // per queue (offset -1): store time at the committed offset
+		oldest  = map[spanKey]time.Time{} // per queue (offset -1): store time of the oldest message kept
 		wg      sync.WaitGroup
 	)
 	for c := range need {
@@ -59,11 +60,14 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 				mu.Lock()
 				defer mu.Unlock()
 				for _, s := range spans {
-					stored := answered.Add(-s.Delay) // the broker measured the delay while answering
-					if s.Delay <= 0 || !plausibleStoreTime(stored, s) {
-						continue
+					k := spanKey{c.topic, c.broker, s.Queue.QueueID, -1}
+					if !s.Oldest.IsZero() {
+						oldest[k] = s.Oldest
 					}
-					fetched[spanKey{c.topic, c.broker, s.Queue.QueueID, -1}] = stored
+					stored := answered.Add(-s.Delay) // the broker measured the delay while answering
+					if s.Delay > 0 && plausibleStoreTime(stored, s) {
+						fetched[k] = stored
+					}
 				}
 				return nil
 			})
@@ -73,9 +77,14 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 	wg.Wait()
 	out := make(map[spanKey]time.Time, len(behind))
 	for k := range behind {
+		q := spanKey{k.topic, k.broker, k.queue, -1}
 		if t, ok := p.storeTimes[k]; ok {
 			out[k] = t
-		} else if t, ok := fetched[spanKey{k.topic, k.broker, k.queue, -1}]; ok {
+		} else if t, ok := fetched[q]; ok {
+			out[k] = t
+		} else if t, ok := oldest[q]; ok && k.offset <= minOffset(f, k) {
+			// No committed offset (reported as 0) or one below what is kept: the first
+			// unconsumed message is the oldest one kept, whose store time the broker gave.
 			out[k] = t
 		}
 	}
@@ -87,4 +96,13 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 // store time 0, the epoch. A real store time is not older than the queue's oldest message.
 func plausibleStoreTime(stored time.Time, s mqadmin.QueueTimeSpan) bool {
 	return !s.Oldest.IsZero() && !stored.Before(s.Oldest.Add(-time.Second))
+}
+
+// minOffset returns the queue's min offset from this cycle's topic extents, -1 if unknown.
+func minOffset(f *fetched, k spanKey) int64 {
+	ext, ok := f.topics[k.broker][k.topic].Offsets[mqadmin.MessageQueue{Topic: k.topic, BrokerName: k.broker, QueueID: k.queue}]
+	if !ok {
+		return -1
+	}
+	return ext.MinOffset
 }
