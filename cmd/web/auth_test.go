@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/lagboard/lagboard/internal/auth/authtest"
 	"github.com/lagboard/lagboard/internal/devidp"
 	"github.com/lagboard/lagboard/internal/stack"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -72,24 +72,8 @@ func signInAs(t *testing.T, dashURL, username string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 15 * time.Second}
-	resp, err := c.Get(dashURL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := doc.Find(`form[data-testid="login-form"]`)
-	action, _ := form.Attr("action")
-	id, _ := form.Find(`input[name="id"]`).Attr("value")
-	target, _ := resp.Request.URL.Parse(action)
-	resp, err = c.PostForm(target.String(), url.Values{"id": {id}, "username": {username}, "password": {"lagboard-" + username}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, _ = goquery.NewDocumentFromReader(resp.Body)
+	resp := authtest.GetAndSignIn(t, c, dashURL+"/", username)
+	doc, _ := goquery.NewDocumentFromReader(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(doc.Find(`[data-testid="user-name"]`).Text()) == "" {
 		t.Fatalf("sign-in of %s ended with %d at %s", username, resp.StatusCode, resp.Request.URL)

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/devidp"
+
+	"github.com/lagboard/lagboard/internal/auth/authtest"
 )
 
 // The callback is never served here: the test stops at the redirect to it and reads the
@@ -57,23 +57,7 @@ func authorize(t *testing.T, authURL, username string) url.Values {
 		}
 		return nil
 	}}
-	resp, err := c.Get(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := doc.Find(`form[data-testid="login-form"]`)
-	action, _ := form.Attr("action")
-	id, _ := form.Find(`input[name="id"]`).Attr("value")
-	target, _ := resp.Request.URL.Parse(action)
-	resp, err = c.PostForm(target.String(), url.Values{"id": {id}, "username": {username}, "password": {"lagboard-" + username}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := authtest.GetAndSignIn(t, c, authURL, username)
 	resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.StatusCode != http.StatusFound || loc.Path != "/auth/callback" {
