@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,8 @@ import (
 	"github.com/lagboard/lagboard/internal/devidp"
 	"github.com/lagboard/lagboard/internal/stack"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // devPolicyCopy copies deploy/dev/policy.yaml into a temporary file the test may change.
@@ -123,9 +126,9 @@ func TestSignInAndPolicyReloadOnSIGHUP(t *testing.T) {
 	}
 	// Without the operator grant the same session is refused...
 	reload(strings.Replace(string(original), "lagboard-operator", "lagboard-nobody", 1), http.StatusForbidden)
-	// ...an invalid file leaves that in force...
+	// ...an invalid file leaves that in force: once the failed reload is on record...
 	reload("grants:\n  - values: [lagboard-operator]\n    role: superuser\n", http.StatusForbidden)
-	time.Sleep(200 * time.Millisecond)
+	waitFailedReload(t, env["DATABASE_URL"])
 	if got := status(t, c, dashURL+"/"); got != http.StatusForbidden {
 		t.Fatalf("an invalid policy changed access: %d", got)
 	}
@@ -182,5 +185,29 @@ func TestAuthConfigurationStopsWithOneClearLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			wantStartFailure(t, tt.env, tt.want...)
 		})
+	}
+}
+
+// waitFailedReload waits until the audit trail holds a failed policy reload: every reload
+// is audited, so that entry is the proof the process read the invalid file.
+func waitFailedReload(t *testing.T, databaseURL string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for {
+		var n int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM audit_entry WHERE action = 'policy_reloaded' AND outcome = 'failure'`).Scan(&n)
+		if err == nil && n > 0 {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no failed policy reload in the audit trail after SIGHUP: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
