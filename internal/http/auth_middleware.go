@@ -61,7 +61,17 @@ func (s *Server) protect(rt route) http.Handler {
 		default:
 			d = a.Decide(p, rt.perm, scope)
 		}
-		ctx := views.WithViewer(r.Context(), views.Viewer{Name: p.DisplayName(), Anonymous: !p.SignedIn(), CanSignIn: a.SignInEnabled()})
+		may := func(perms ...auth.Permission) bool {
+			for _, perm := range perms {
+				if a.Decide(p, perm, auth.Scope{}).Allowed {
+					return true
+				}
+			}
+			return false
+		}
+		ctx := views.WithViewer(r.Context(), views.Viewer{Name: p.DisplayName(), Anonymous: !p.SignedIn(), CanSignIn: a.SignInEnabled(),
+			Resets: may(auth.PermRequestReset, auth.PermApproveReset, auth.PermExecuteReset, auth.PermViewAudit),
+			Audit:  may(auth.PermViewAudit)})
 		r = r.WithContext(ctx)
 		if !d.Allowed {
 			if !p.SignedIn() && a.SignInEnabled() {

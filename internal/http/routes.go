@@ -18,7 +18,7 @@ type route struct {
 
 // routes is every route the server answers, in one place.
 func (s *Server) routes() []route {
-	return []route{
+	rs := []route{
 		{http.MethodGet, "/healthz", http.HandlerFunc(s.healthz), auth.Public},
 		{http.MethodGet, "/readyz", http.HandlerFunc(s.readyz), auth.Public},
 		{http.MethodGet, "/static/*", s.deps.Assets, auth.Public},
@@ -34,4 +34,6 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}", s.handle(s.group), auth.PermViewDashboard},
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}/history", s.handle(s.groupHistory), auth.PermViewDashboard},
 	}
+	rs = append(rs, s.resetRoutes()...)
+	return append(rs, s.auditRoutes()...)
 }

@@ -8,6 +8,10 @@ type Viewer struct {
 	Name      string
 	Anonymous bool
 	CanSignIn bool
+	// Resets and Audit show the navigation entries of the reset workflow and of the audit
+	// trail to those who may use them somewhere.
+	Resets bool
+	Audit  bool
 }
 
 type viewerKey struct{}

@@ -20,6 +20,8 @@ type Chrome struct {
 const (
 	SectionOverview = "overview"
 	SectionGroups   = "groups"
+	SectionResets   = "resets"
+	SectionAudit    = "audit"
 )
 
 // ISO formats t for a <time datetime> attribute.
