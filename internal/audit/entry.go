@@ -21,14 +21,16 @@ const (
 	ActionConfigChanged    Action = "config_changed"
 )
 
-// Actions reserved for the reset workflow, so that its entries have stable names from the
-// start.
+// Actions of the reset workflow, one per change of a request's state (internal/reset).
+// Every one names the request in Parameters as "reset_id" and its kind as "kind".
 const (
 	ActionResetRequested   Action = "reset.requested"
 	ActionResetApproved    Action = "reset.approved"
 	ActionResetRejected    Action = "reset.rejected"
 	ActionResetCancelled   Action = "reset.cancelled"
 	ActionResetExpired     Action = "reset.expired"
+	ActionResetStarted     Action = "reset.started"
+	ActionResetRefused     Action = "reset.refused"
 	ActionResetExecuted    Action = "reset.executed"
 	ActionResetVerified    Action = "reset.verified"
 	ActionResetNotHonoured Action = "reset.not_honoured"
