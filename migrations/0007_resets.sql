@@ -69,3 +69,8 @@ CREATE TABLE reset_decision (
     at            timestamptz NOT NULL,
     PRIMARY KEY (request_id, actor)
 );
+
+-- A request's timeline is read from the audit trail, where every reset entry names its
+-- request in parameters.reset_id.
+CREATE INDEX audit_entry_reset ON audit_entry (((parameters::jsonb) ->> 'reset_id'), seq)
+    WHERE action LIKE 'reset.%';

@@ -128,3 +128,21 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Origin is who acts and from where, as entries record them.
+type Origin struct {
+	Actor                          Actor
+	SourceIP, UserAgent, RequestID string
+}
+
+// Origin returns the actor of id (nil is an anonymous visitor) and the origin of the
+// request ctx belongs to, for entries written in a caller's own transaction.
+func (r *Recorder) Origin(ctx context.Context, id *auth.Identity) Origin {
+	o := Origin{Actor: r.actor(id)}
+	if req, ok := RequestFrom(ctx); ok {
+		o.SourceIP = ClientIP(req.RemoteAddr, req.ForwardedFor, r.trustedProxies)
+		o.UserAgent = truncate(req.UserAgent, maxUserAgent)
+		o.RequestID = req.RequestID
+	}
+	return o
+}

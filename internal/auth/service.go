@@ -287,3 +287,12 @@ func (s *Service) Run(ctx context.Context, hup <-chan os.Signal) error {
 		}
 	}
 }
+
+// SessionHash returns the SHA-256 of the request's session id (see SessionHash), "" without
+// a session, for audit entries.
+func (s *Service) SessionHash(ctx context.Context) string {
+	if !s.sessions.signedIn(ctx) {
+		return ""
+	}
+	return s.sessions.hash(ctx)
+}

@@ -12,9 +12,11 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
 	"github.com/lagboard/lagboard/static"
@@ -47,6 +49,10 @@ type Deps struct {
 	Store storage.DBTX
 	// Watched are the configured clusters, in order, with their poll intervals.
 	Watched []WatchedCluster
+	// Resets runs the offset reset workflow; Trail says who acts and from where for the
+	// audit entries it writes.
+	Resets *reset.Service
+	Trail  *audit.Recorder
 }
 
 // Server is Lagboard's HTTP handler.

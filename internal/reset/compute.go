@@ -1,0 +1,173 @@
+package reset
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/humanize"
+)
+
+// Rewinds beyond these read old messages from disk rather than from the page cache.
+const (
+	coldMessages = 1_000_000
+	coldAge      = 24 * time.Hour
+)
+
+// MakePreview reads the brokers and computes what spec would do now. It changes nothing.
+func MakePreview(ctx context.Context, c Cluster, spec Spec, now time.Time) (Preview, error) {
+	if err := spec.Check(now); err != nil {
+		return Preview{}, err
+	}
+	snap, err := read(ctx, c, spec.Group, spec.Topic)
+	if err != nil {
+		return Preview{}, err
+	}
+	return compute(ctx, c, spec, snap, now)
+}
+
+// compute builds the preview of spec over a snapshot of the brokers.
+func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.Time) (Preview, error) {
+	p := Preview{At: now.UTC()}
+	all := snap.queues()
+	for _, q := range spec.Queues {
+		if _, _, ok := snap.queue(q); !ok {
+			return Preview{}, errcode.Errorf(errcode.Invalid, "%s is not a queue of %s in cluster %s; its queues are %s.",
+				q, spec.Topic, c.Name, labels(all))
+		}
+	}
+	noCommit := 0
+	for _, q := range all {
+		if !spec.Chosen(q) {
+			continue
+		}
+		ext, cur, _ := snap.queue(q)
+		qp := QueuePreview{QueueRef: q, Current: cur, Min: ext.MinOffset, Max: ext.MaxOffset}
+		switch spec.Kind {
+		case ToEarliest:
+			qp.Requested = ext.MinOffset
+		case ToLatest:
+			qp.Requested = ext.MaxOffset
+		case ToOffsets:
+			qp.Requested = spec.Offsets[q]
+		case Shift:
+			base := cur
+			if base < 0 {
+				base, noCommit = ext.MinOffset, noCommit+1
+			}
+			qp.Requested = base + spec.By
+		case ToTime:
+			b, _ := snap.broker(q.Broker)
+			off, err := c.Admin.SearchOffsetByTimestamp(ctx, b.addr, spec.Topic, q.QueueID, spec.Time)
+			if err != nil {
+				return Preview{}, brokerErr(q.Broker, fmt.Sprintf("find the offset for the time on queue %d", q.QueueID), err)
+			}
+			qp.Requested = off
+		}
+		qp.Target = min(max(qp.Requested, qp.Min), qp.Max)
+		qp.Clamped = qp.Target != qp.Requested
+		p.Queues = append(p.Queues, qp)
+		p.Totals.Queues++
+		p.Totals.Reconsume += qp.Reconsume()
+		p.Totals.Skip += qp.Skip()
+		if qp.Change() != 0 || qp.Current < 0 {
+			p.Totals.Changed++
+		}
+		if qp.Clamped {
+			p.Totals.Clamped++
+		}
+	}
+	if len(p.Queues) == 0 {
+		return Preview{}, errcode.Errorf(errcode.Invalid, "The topic %s has no queues to reset.", spec.Topic)
+	}
+	seen := map[string]bool{}
+	for _, b := range snap.brokers {
+		info := BrokerInfo{Name: b.name, Version: b.version, Online: b.online, Path: PathDirect}
+		switch {
+		case b.serverSide:
+			info.Path = PathServer
+		case b.online > 0:
+			info.Path = PathClient
+		}
+		p.Brokers = append(p.Brokers, info)
+		if b.online > 0 && p.Model == "" {
+			p.Model, p.ConsumeType = b.conn.MessageModel, b.conn.ConsumeType
+		}
+		for _, cn := range b.conn.Connections {
+			if !seen[cn.ClientID] {
+				seen[cn.ClientID] = true
+				p.Clients = append(p.Clients, Client{ID: cn.ClientID, Addr: cn.ClientAddr, Language: cn.Language, Version: cn.Version})
+			}
+		}
+	}
+	p.Warnings = warnings(spec, p, noCommit, now)
+	return p, nil
+}
+
+// warnings explains the preview: what will happen, what cannot, and what it costs.
+func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
+	var ws []Warning
+	add := func(code string, blocking bool, format string, args ...any) {
+		ws = append(ws, Warning{Code: code, Blocking: blocking, Text: fmt.Sprintf(format, args...)})
+	}
+	if strings.EqualFold(p.Model, "BROADCASTING") {
+		add("broadcasting", true, "This group consumes in broadcasting mode: each client keeps its own offsets in a local file and the brokers hold none, so a reset here would change nothing. To re-consume, stop the clients, move or delete their offset files (by default ~/.rocketmq_offsets/<client id>/%s/offsets.json) and start them with the consume-from setting you need.", spec.Group)
+		return ws
+	}
+	if p.Totals.Clamped > 0 {
+		add("clamped", false, "%d of %d queues were asked to move outside their stored messages; their targets were clamped to the oldest or newest offset (marked in the table).", p.Totals.Clamped, p.Totals.Queues)
+	}
+	if noCommit > 0 {
+		add("no_commit", false, "%d queues have no committed offset; the shift counts from their oldest stored message.", noCommit)
+	}
+	for _, b := range p.Brokers {
+		switch b.Path {
+		case PathServer:
+			add("server_side", false, "Broker %s%s resets on the server: each queue's offset is set exactly and at once; %s", b.Name, version(b.Version), online(b.Online, "online consumers drop what they have pulled and continue from the new offset at their next pull."))
+		case PathClient:
+			if spec.Kind == ToOffsets || spec.Kind == Shift || !spec.AllQueues() {
+				add("client_path", true, "Broker %s%s hands resets to the %d online clients, and that path can only move every queue of the topic to a point in time, to earliest or to latest. Stop the group's consumers (the offsets are then written directly, exactly as previewed) or choose one of those kinds for all queues.", b.Name, version(b.Version), b.Online)
+			} else {
+				add("client_path", false, "Broker %s%s hands the reset to the %d online clients, which commit the new offsets over the next 10–20 seconds; the broker computes the targets again when the reset is executed, so new messages that arrive before then count as they would then.", b.Name, version(b.Version), b.Online)
+			}
+		case PathDirect:
+			add("offline", false, "No consumer of the group is connected to broker %s%s: the committed offsets are written directly, and consumers started later begin there.", b.Name, version(b.Version))
+		}
+	}
+	if strings.EqualFold(p.ConsumeType, "CONSUME_POP") || strings.EqualFold(p.ConsumeType, "ConsumePop") {
+		add("pop", false, "The group consumes with pop: messages already popped stay invisible until their invisible time ends or they are acknowledged, whatever the reset; the broker clears its pop bookkeeping for the reset queues.")
+	}
+	old := spec.Kind == ToTime && now.Sub(spec.Time) > coldAge
+	if p.Totals.Reconsume >= coldMessages || (old && p.Totals.Reconsume > 0) {
+		add("cold_read", false, "Rewinding %s messages reads old data from disk rather than from memory: expect extra load on the brokers and slower consumption until the group catches up.", humanize.Thousands(p.Totals.Reconsume))
+	}
+	if p.Totals.Changed == 0 {
+		add("no_change", false, "No queue moves: every committed offset is already at its target.")
+	}
+	add("not_covered", false, "Scheduled (delayed) messages not yet due and messages waiting in %%RETRY%%%s are not covered: they are delivered when due, whatever this reset does. Reset the retry topic with a request of its own.", spec.Group)
+	return ws
+}
+
+func version(v string) string {
+	if v == "" {
+		return ""
+	}
+	return " (" + v + ")"
+}
+
+func online(n int, what string) string {
+	if n == 0 {
+		return "no consumer is online now."
+	}
+	return what
+}
+
+func labels(qs []QueueRef) string {
+	var out []string
+	for _, q := range qs {
+		out = append(out, q.String())
+	}
+	return strings.Join(out, ", ")
+}

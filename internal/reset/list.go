@@ -1,0 +1,102 @@
+package reset
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Filter narrows the list of requests. Empty fields match everything.
+type Filter struct {
+	States  []State
+	Cluster string
+	Group   string
+	Topic   string
+	// Visible keeps the requests the reader may see (their cluster and group); nil keeps all.
+	Visible func(cluster, group string) bool
+	// Limit caps the number of requests returned, newest first; 0 means 200.
+	Limit int
+}
+
+// List returns requests matching f, newest first.
+func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		where = append(where, "state = ANY("+arg(states)+")")
+	}
+	if f.Cluster != "" {
+		where = append(where, "cluster = "+arg(f.Cluster))
+	}
+	if f.Group != "" {
+		where = append(where, "group_name = "+arg(f.Group))
+	}
+	if f.Topic != "" {
+		where = append(where, "topic = "+arg(f.Topic))
+	}
+	q := `SELECT ` + requestColumns + ` FROM reset_request`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 200
+	}
+	q += ` ORDER BY requested_at DESC, id`
+	rows, err := s.o.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list reset requests: %w", err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() && len(out) < limit {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		if f.Visible == nil || f.Visible(r.Cluster, r.Group) {
+			out = append(out, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list reset requests: %w", err)
+	}
+	return out, nil
+}
+
+// Event is one entry of a request's timeline, read from the audit trail.
+type Event struct {
+	Seq     int64
+	At      time.Time
+	Actor   string
+	Action  string
+	Outcome string
+	Reason  string
+	Error   string
+}
+
+// Timeline returns the audit entries of a request, oldest first: its whole history,
+// refused attempts included.
+func (s *Service) Timeline(ctx context.Context, id string) ([]Event, error) {
+	rows, err := s.o.Pool.Query(ctx, `
+		SELECT seq, at, COALESCE(NULLIF(actor_name, ''), NULLIF(actor_email, ''), actor_subject), action, outcome, reason, error
+		FROM audit_entry
+		WHERE action LIKE 'reset.%' AND (parameters::jsonb) ->> 'reset_id' = $1
+		ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read the timeline of %s: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := row.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Outcome, &e.Reason, &e.Error)
+		return e, err
+	})
+}

@@ -1,0 +1,286 @@
+package reset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/mqadmin"
+)
+
+// Preview is what a reset will do, computed from the brokers when it is requested and
+// frozen into the request.
+type Preview struct {
+	At          time.Time      `json:"at"`
+	Brokers     []BrokerInfo   `json:"brokers"`
+	Clients     []Client       `json:"clients,omitempty"`
+	Model       string         `json:"model,omitempty"`        // Clustering or Broadcasting, "" while offline
+	ConsumeType string         `json:"consume_type,omitempty"` // ConsumeActively, ConsumePassively or ConsumePop
+	Queues      []QueuePreview `json:"queues"`
+	Totals      Totals         `json:"totals"`
+	Warnings    []Warning      `json:"warnings,omitempty"`
+}
+
+// BrokerInfo is one broker of the topic and how it carries out resets.
+type BrokerInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	// Path is how the reset is carried out on this broker (see the Path constants).
+	Path Path `json:"path"`
+	// Online is the number of the group's clients connected to this broker.
+	Online int `json:"online"`
+}
+
+// Path is how a reset reaches a broker's committed offsets.
+type Path string
+
+// Paths.
+const (
+	// PathServer: the broker (5.2+) rewrites each queue's offset itself, exactly, whether
+	// or not consumers are online; consumers follow at their next pull.
+	PathServer Path = "server"
+	// PathClient: the broker (4.x, 5.0, 5.1) hands the reset to the online clients, which
+	// commit it over the next 10-20 s; it can only move every queue to a time or to latest.
+	PathClient Path = "client"
+	// PathDirect: no client is online, so each queue's committed offset is written directly.
+	PathDirect Path = "direct"
+)
+
+// Client is an online client of the group.
+type Client struct {
+	ID       string `json:"id"`
+	Addr     string `json:"addr"`
+	Language string `json:"language"`
+	Version  int32  `json:"version"`
+}
+
+// QueuePreview is one queue's part of a preview.
+type QueuePreview struct {
+	QueueRef
+	// Current is the committed offset, -1 when the group has none on this queue.
+	Current int64 `json:"current"`
+	Min     int64 `json:"min"`
+	Max     int64 `json:"max"`
+	// Requested is the target before clamping to [Min, Max]; Target is what will be set.
+	Requested int64 `json:"requested"`
+	Target    int64 `json:"target"`
+	Clamped   bool  `json:"clamped,omitempty"`
+}
+
+// Change is how far the queue moves: negative rewinds, positive skips; 0 without a
+// committed offset.
+func (q QueuePreview) Change() int64 {
+	if q.Current < 0 {
+		return 0
+	}
+	return q.Target - q.Current
+}
+
+// Reconsume is the number of messages that will be consumed again.
+func (q QueuePreview) Reconsume() int64 { return max(0, -q.Change()) }
+
+// Skip is the number of messages that will be skipped.
+func (q QueuePreview) Skip() int64 { return max(0, q.Change()) }
+
+// Totals sum a preview's queues.
+type Totals struct {
+	Queues    int   `json:"queues"`
+	Changed   int   `json:"changed"`
+	Clamped   int   `json:"clamped"`
+	Reconsume int64 `json:"reconsume"`
+	Skip      int64 `json:"skip"`
+}
+
+// Warning is something the requester and the approvers must know. A blocking warning
+// means the reset cannot be carried out as asked.
+type Warning struct {
+	Code     string `json:"code"`
+	Blocking bool   `json:"blocking,omitempty"`
+	Text     string `json:"text"`
+}
+
+// Blocked returns the first blocking warning, if any.
+func (p Preview) Blocked() (Warning, bool) {
+	for _, w := range p.Warnings {
+		if w.Blocking {
+			return w, true
+		}
+	}
+	return Warning{}, false
+}
+
+// Queue returns the preview of q.
+func (p Preview) Queue(q QueueRef) (QueuePreview, bool) {
+	for _, qp := range p.Queues {
+		if qp.QueueRef == q {
+			return qp, true
+		}
+	}
+	return QueuePreview{}, false
+}
+
+// Admin is what the workflow needs of the RocketMQ admin client (*mqadmin.Client).
+type Admin interface {
+	TopicRoute(ctx context.Context, namesrvAddr, topic string) (mqadmin.TopicRoute, error)
+	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
+	ConsumeStats(ctx context.Context, brokerAddr, group, topic string) (mqadmin.ConsumeStats, error)
+	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
+	BrokerConfig(ctx context.Context, brokerAddr string) (map[string]string, error)
+	BrokerRuntimeInfo(ctx context.Context, brokerAddr string) (map[string]string, error)
+	SearchOffsetByTimestamp(ctx context.Context, brokerAddr, topic string, queueID int, ts time.Time) (int64, error)
+	ResetOffset(ctx context.Context, brokerAddr string, req mqadmin.ResetOffsetRequest) (map[mqadmin.MessageQueue]int64, error)
+	ResetQueueOffset(ctx context.Context, brokerAddr, group, topic string, queueID int, offset int64) error
+	UpdateConsumerOffset(ctx context.Context, brokerAddr, group, topic string, queueID int, offset int64) error
+}
+
+// Cluster is a cluster the workflow can reset offsets on.
+type Cluster struct {
+	Name         string
+	NamesrvAddrs []string
+	Admin        Admin
+}
+
+// brokerState is what is read from one broker, for a preview and again at execution.
+type brokerState struct {
+	name, addr string
+	serverSide bool
+	version    string
+	conn       mqadmin.ConsumerConnection
+	online     int
+	extents    map[int]mqadmin.TopicOffset
+	committed  map[int]int64
+}
+
+// snapshot is the topic's queues and the group's offsets across the topic's brokers.
+type snapshot struct {
+	brokers []brokerState
+}
+
+// read reads the topic's route and, on each broker's master, the queues' extents, the
+// group's committed offsets, its online clients and how the broker resets.
+func read(ctx context.Context, c Cluster, group, topic string) (snapshot, error) {
+	route, err := topicRoute(ctx, c, topic)
+	if err != nil {
+		return snapshot{}, err
+	}
+	var snap snapshot
+	for _, b := range route.Brokers {
+		addr := b.MasterAddr()
+		if addr == "" {
+			return snapshot{}, errcode.Errorf(errcode.Unavailable, "Broker %s has no master registered with the name server; resets need every master of the topic.", b.BrokerName)
+		}
+		bs := brokerState{name: b.BrokerName, addr: addr, extents: map[int]mqadmin.TopicOffset{}, committed: map[int]int64{}}
+		conf, err := c.Admin.BrokerConfig(ctx, addr)
+		if err != nil {
+			return snapshot{}, brokerErr(b.BrokerName, "read its configuration", err)
+		}
+		bs.serverSide = conf["useServerSideResetOffset"] == "true"
+		if info, err := c.Admin.BrokerRuntimeInfo(ctx, addr); err == nil {
+			bs.version = info["brokerVersionDesc"]
+		}
+		stats, err := c.Admin.TopicStats(ctx, addr, topic)
+		if err != nil {
+			return snapshot{}, brokerErr(b.BrokerName, "read the queues of "+topic, err)
+		}
+		for mq, o := range stats.Offsets {
+			bs.extents[mq.QueueID] = o
+		}
+		cs, err := c.Admin.ConsumeStats(ctx, addr, group, topic)
+		if err != nil {
+			return snapshot{}, brokerErr(b.BrokerName, "read the offsets of "+group, err)
+		}
+		for mq, o := range cs.Offsets {
+			if mq.Topic == topic {
+				bs.committed[mq.QueueID] = o.ConsumerOffset
+			}
+		}
+		switch conn, err := c.Admin.ConsumerConnections(ctx, addr, group); {
+		case err == nil:
+			bs.conn, bs.online = conn, len(conn.Connections)
+		case !errors.Is(err, mqadmin.ErrConsumerNotOnline):
+			return snapshot{}, brokerErr(b.BrokerName, "list the clients of "+group, err)
+		}
+		snap.brokers = append(snap.brokers, bs)
+	}
+	sort.Slice(snap.brokers, func(i, j int) bool { return snap.brokers[i].name < snap.brokers[j].name })
+	if len(snap.brokers) == 0 {
+		return snapshot{}, errcode.Errorf(errcode.NotFound, "The topic %s has no broker in cluster %s.", topic, c.Name)
+	}
+	return snap, nil
+}
+
+func topicRoute(ctx context.Context, c Cluster, topic string) (mqadmin.TopicRoute, error) {
+	var last error
+	for _, ns := range c.NamesrvAddrs {
+		route, err := c.Admin.TopicRoute(ctx, ns, topic)
+		if err == nil {
+			return route, nil
+		}
+		if errors.Is(err, mqadmin.ErrTopicNotExist) {
+			return mqadmin.TopicRoute{}, errcode.Wrap(errcode.NotFound, err,
+				fmt.Sprintf("The topic %s does not exist in cluster %s.", topic, c.Name))
+		}
+		last = err
+	}
+	return mqadmin.TopicRoute{}, errcode.Wrap(errcode.Unavailable, last,
+		fmt.Sprintf("No name server of cluster %s answered; try again in a moment.", c.Name))
+}
+
+func brokerErr(broker, what string, err error) error {
+	return errcode.Wrap(errcode.Unavailable, err, fmt.Sprintf("Broker %s did not let us %s: %v", broker, what, rootCause(err)))
+}
+
+// rootCause keeps a broker's answer short for people: the innermost error.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// queue returns the queue's extents and committed offset in the snapshot.
+func (s snapshot) queue(q QueueRef) (ext mqadmin.TopicOffset, committed int64, ok bool) {
+	for _, b := range s.brokers {
+		if b.name != q.Broker {
+			continue
+		}
+		ext, ok = b.extents[q.QueueID]
+		committed, has := b.committed[q.QueueID]
+		if !has {
+			committed = -1
+		}
+		return ext, committed, ok
+	}
+	return mqadmin.TopicOffset{}, -1, false
+}
+
+// queues lists every queue of the snapshot in order.
+func (s snapshot) queues() []QueueRef {
+	var out []QueueRef
+	for _, b := range s.brokers {
+		ids := make([]int, 0, len(b.extents))
+		for id := range b.extents {
+			ids = append(ids, id)
+		}
+		sort.Ints(ids)
+		for _, id := range ids {
+			out = append(out, QueueRef{Broker: b.name, QueueID: id})
+		}
+	}
+	return out
+}
+
+func (s snapshot) broker(name string) (brokerState, bool) {
+	for _, b := range s.brokers {
+		if b.name == name {
+			return b, true
+		}
+	}
+	return brokerState{}, false
+}

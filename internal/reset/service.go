@@ -1,0 +1,388 @@
+package reset
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lagboard/lagboard/internal/audit"
+	"github.com/lagboard/lagboard/internal/auth"
+	"github.com/lagboard/lagboard/internal/errcode"
+)
+
+// Defaults of Options.
+const (
+	DefaultExpiry         = 24 * time.Hour
+	DefaultDriftTolerance = 1000
+	DefaultVerifyWindow   = 2 * time.Minute
+	DefaultVerifyEvery    = time.Second
+)
+
+// ApprovalRule requires Count approvals for requests on the clusters and groups its glob
+// patterns match. The first matching rule wins; without one a request needs one approval.
+type ApprovalRule struct {
+	Cluster string
+	Group   string
+	Count   int
+}
+
+// Options configure a Service.
+type Options struct {
+	Pool     *pgxpool.Pool
+	Clusters []Cluster
+	Logger   *slog.Logger
+	// Expiry is how long a request may wait for approval and execution.
+	Expiry time.Duration
+	// DriftTolerance is how many messages a queue's committed offset may have moved since
+	// the preview before execution is refused.
+	DriftTolerance int64
+	// Approvals say how many approvals requests need, per cluster and group pattern.
+	Approvals []ApprovalRule
+	// VerifyWindow is how long after execution the verifier waits for every queue to be
+	// seen at its target; VerifyEvery is how often it looks.
+	VerifyWindow time.Duration
+	VerifyEvery  time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service runs the reset workflow.
+type Service struct {
+	o        Options
+	clusters map[string]Cluster
+}
+
+// New returns a Service; zero options take their defaults.
+func New(o Options) *Service {
+	if o.Expiry <= 0 {
+		o.Expiry = DefaultExpiry
+	}
+	if o.DriftTolerance <= 0 {
+		o.DriftTolerance = DefaultDriftTolerance
+	}
+	if o.VerifyWindow <= 0 {
+		o.VerifyWindow = DefaultVerifyWindow
+	}
+	if o.VerifyEvery <= 0 {
+		o.VerifyEvery = DefaultVerifyEvery
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{o: o, clusters: map[string]Cluster{}}
+	for _, c := range o.Clusters {
+		s.clusters[c.Name] = c
+	}
+	return s
+}
+
+// Who is the person acting, as the HTTP layer knows them.
+type Who struct {
+	Actor   audit.Actor
+	Session string // a hash of the session id
+	// SourceIP, UserAgent and RequestID are the request's origin for the audit trail.
+	SourceIP, UserAgent, RequestID string
+	// May reports whether the person holds a permission within a scope under the current
+	// access policy.
+	May func(perm auth.Permission, scope auth.Scope) bool
+}
+
+func (w Who) may(perm auth.Permission, cluster, group string) bool {
+	return w.May != nil && w.May(perm, auth.Scope{Cluster: cluster, Group: group})
+}
+
+// Cluster returns the named cluster.
+func (s *Service) Cluster(name string) (Cluster, error) {
+	c, ok := s.clusters[name]
+	if !ok {
+		return Cluster{}, errcode.Errorf(errcode.NotFound, "There is no cluster %q.", name)
+	}
+	return c, nil
+}
+
+// Approvals returns how many approvals a request on the cluster and group needs.
+func (s *Service) Approvals(cluster, group string) int {
+	for _, r := range s.o.Approvals {
+		c, _ := path.Match(r.Cluster, cluster)
+		g, _ := path.Match(r.Group, group)
+		if c && g {
+			return r.Count
+		}
+	}
+	return 1
+}
+
+// Preview computes what spec would do, for the request form; it stores nothing.
+func (s *Service) Preview(ctx context.Context, who Who, spec Spec) (Preview, error) {
+	if !who.may(auth.PermRequestReset, spec.Cluster, spec.Group) {
+		return Preview{}, errForbidden
+	}
+	c, err := s.Cluster(spec.Cluster)
+	if err != nil {
+		return Preview{}, err
+	}
+	return MakePreview(ctx, c, spec, s.o.Now())
+}
+
+var errForbidden = errcode.Errorf(errcode.Forbidden, "You may not do this on this consumer group. If you need to, ask a Lagboard administrator.")
+
+// Create requests a reset: it computes the preview, freezes it into a new pending request
+// and writes reset.requested, in one transaction.
+func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket string) (Request, error) {
+	reason, ticket = strings.TrimSpace(reason), strings.TrimSpace(ticket)
+	switch {
+	case reason == "":
+		return Request{}, errcode.Errorf(errcode.Invalid, "Say why the offsets must move: the reason is required.")
+	case len(reason) > maxReason:
+		return Request{}, errcode.Errorf(errcode.Invalid, "The reason is longer than %d characters.", maxReason)
+	case len(ticket) > maxTicket:
+		return Request{}, errcode.Errorf(errcode.Invalid, "The ticket reference is longer than %d characters.", maxTicket)
+	}
+	p, err := s.Preview(ctx, who, spec)
+	if err != nil {
+		return Request{}, err
+	}
+	if w, blocked := p.Blocked(); blocked {
+		return Request{}, errcode.Errorf(errcode.Invalid, "This reset cannot be carried out as asked. %s", w.Text)
+	}
+	now := s.o.Now()
+	r := Request{
+		ID: newID(), Cluster: spec.Cluster, Group: spec.Group, Topic: spec.Topic, Spec: spec,
+		Reason: reason, Ticket: ticket, Preview: p, RequiredApprovals: s.Approvals(spec.Cluster, spec.Group),
+		State: Pending, RequestedBy: who.Actor.Subject, RequestedByName: displayName(who.Actor),
+		RequestedAt: now, ExpiresAt: now.Add(s.o.Expiry), UpdatedAt: now,
+	}
+	err = pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+		if err := insertRequest(ctx, tx, r); err != nil {
+			return err
+		}
+		e := s.entry(who, audit.ActionResetRequested, r, audit.Success)
+		e.Reason = reason
+		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "target": r.Spec.Describe(),
+			"params": paramsOf(r.Spec), "ticket": ticket, "required_approvals": r.RequiredApprovals, "expires_at": r.ExpiresAt.UTC()})
+		e.After = mustJSON(previewDigest(p))
+		return audit.Append(ctx, tx, e)
+	})
+	if errors.Is(err, errOpen) {
+		id, _ := openRequest(ctx, s.o.Pool, spec.Cluster, spec.Group, spec.Topic)
+		return Request{}, &errcode.Error{Code: errcode.Conflict, Err: err, Message: fmt.Sprintf(
+			"%s already has an open reset request on %s (/resets/%s). Finish, cancel or let it expire first.", spec.Group, spec.Topic, id)}
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	return r, nil
+}
+
+// Get returns a request with its decisions.
+func (s *Service) Get(ctx context.Context, id string) (Request, error) {
+	return getRequest(ctx, s.o.Pool, id, false)
+}
+
+// Decide records an approver's approval or rejection. Approvers may not decide their own
+// requests, decide twice, or decide outside their scope; a request with enough approvals
+// becomes approved, and one rejection rejects it.
+func (s *Service) Decide(ctx context.Context, who Who, id string, approve bool, comment string) (Request, error) {
+	comment = strings.TrimSpace(comment)
+	action := audit.ActionResetRejected
+	if approve {
+		action = audit.ActionResetApproved
+	}
+	if len(comment) > maxComment {
+		return Request{}, errcode.Errorf(errcode.Invalid, "The comment is longer than %d characters.", maxComment)
+	}
+	if !approve && comment == "" {
+		return Request{}, errcode.Errorf(errcode.Invalid, "Say why you reject the request: the comment is required.")
+	}
+	return s.transition(ctx, who, id, action, func(tx pgx.Tx, r *Request, now time.Time) (*audit.Entry, error) {
+		switch {
+		case !who.may(auth.PermApproveReset, r.Cluster, r.Group):
+			return nil, denied("not an approver of this cluster and group")
+		case r.RequestedBy == who.Actor.Subject:
+			return nil, denied("self-approval")
+		case r.State != Pending:
+			return nil, errcode.Errorf(errcode.Conflict, "This request is %s; only requests waiting for approval can be approved or rejected.", strings.ToLower(r.State.Label()))
+		case r.DecidedBy(who.Actor.Subject):
+			return nil, errcode.Errorf(errcode.Conflict, "You have already decided on this request.")
+		}
+		d := Decision{Actor: who.Actor.Subject, ActorName: displayName(who.Actor), Approved: approve, Comment: comment, At: now}
+		if err := insertDecision(ctx, tx, r.ID, d); err != nil {
+			return nil, err
+		}
+		r.Decisions = append(r.Decisions, d)
+		to := Pending
+		switch {
+		case !approve:
+			to = Rejected
+		case r.Approvals() >= r.RequiredApprovals:
+			to = Approved
+		}
+		if to != Pending {
+			set, args := "", []any{}
+			if to == Rejected {
+				set, args = "closed_by = $3, closed_by_name = $4, closed_at = $2, close_comment = $5", []any{d.Actor, d.ActorName, comment}
+			}
+			if _, err := setState(ctx, tx, r.ID, []State{Pending}, to, now, set, args...); err != nil {
+				return nil, err
+			}
+		}
+		before := r.State
+		r.State = to
+		e := s.entry(who, action, *r, audit.Success)
+		e.Reason = comment
+		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "approvals": r.Approvals(),
+			"required_approvals": r.RequiredApprovals, "requested_at": r.RequestedAt.UTC()})
+		e.Before, e.After = stateJSON(before), stateJSON(to)
+		return &e, nil
+	})
+}
+
+// Cancel withdraws a request that has not been executed; only its requester may.
+func (s *Service) Cancel(ctx context.Context, who Who, id, comment string) (Request, error) {
+	comment = strings.TrimSpace(comment)
+	if len(comment) > maxComment {
+		return Request{}, errcode.Errorf(errcode.Invalid, "The comment is longer than %d characters.", maxComment)
+	}
+	return s.transition(ctx, who, id, audit.ActionResetCancelled, func(tx pgx.Tx, r *Request, now time.Time) (*audit.Entry, error) {
+		if r.RequestedBy != who.Actor.Subject {
+			return nil, denied("only the requester may cancel")
+		}
+		before := r.State
+		ok, err := setState(ctx, tx, r.ID, []State{Pending, Approved}, Cancelled, now,
+			"closed_by = $3, closed_by_name = $4, closed_at = $2, close_comment = $5", who.Actor.Subject, displayName(who.Actor), comment)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, errcode.Errorf(errcode.Conflict, "This request is %s and can no longer be cancelled.", strings.ToLower(r.State.Label()))
+		}
+		r.State = Cancelled
+		e := s.entry(who, audit.ActionResetCancelled, *r, audit.Success)
+		e.Reason = comment
+		e.Before, e.After = stateJSON(before), stateJSON(Cancelled)
+		return &e, nil
+	})
+}
+
+// denial is a refusal by the workflow's rules; it is written to the audit trail as a
+// denied attempt.
+type denial struct{ reason string }
+
+func (d *denial) Error() string { return "denied: " + d.reason }
+
+func denied(reason string) error { return &denial{reason: reason} }
+
+// transition runs f on the request, locked, in one transaction with the audit entry f
+// returns. A request past its expiry is expired first. A denial rolls back and is written
+// to the audit trail as a denied attempt of action in a transaction of its own.
+func (s *Service) transition(ctx context.Context, who Who, id string, action audit.Action,
+	f func(tx pgx.Tx, r *Request, now time.Time) (*audit.Entry, error)) (Request, error) {
+	if err := s.expire(ctx, id); err != nil {
+		return Request{}, err
+	}
+	var out Request
+	err := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+		r, err := getRequest(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		out = r
+		now := s.o.Now()
+		e, err := f(tx, &r, now)
+		if err != nil {
+			return err
+		}
+		out = r
+		return audit.Append(ctx, tx, *e)
+	})
+	var d *denial
+	if errors.As(err, &d) {
+		e := s.entry(who, action, out, audit.Denied)
+		e.Error = d.reason
+		e.Parameters = mustJSON(map[string]any{"reset_id": out.ID, "kind": out.Spec.Kind})
+		if werr := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error { return audit.Append(ctx, tx, e) }); werr != nil {
+			s.o.Logger.ErrorContext(ctx, "reset refused; audit entry not written", "err", werr, "reset_id", id, "reason", d.reason)
+		}
+		return Request{}, &errcode.Error{Code: errcode.Forbidden, Err: err, Message: deniedMessage(d.reason)}
+	}
+	if err != nil {
+		return Request{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+func deniedMessage(reason string) string {
+	switch reason {
+	case "self-approval":
+		return "You requested this reset; someone else must approve it."
+	case "only the requester may cancel":
+		return "Only the person who requested this reset may cancel it."
+	case "not approved":
+		return "This reset has not been approved yet."
+	}
+	return errForbidden.Message
+}
+
+// entry is an audit entry of action on r by who.
+func (s *Service) entry(who Who, action audit.Action, r Request, outcome audit.Outcome) audit.Entry {
+	e := audit.Entry{
+		At: s.o.Now(), Actor: who.Actor, Session: who.Session, SourceIP: who.SourceIP, UserAgent: who.UserAgent,
+		RequestID: who.RequestID, Action: action, Outcome: outcome,
+		Target:     audit.Target{Cluster: r.Cluster, Group: r.Group, Topic: r.Topic, Queues: paramsOf(r.Spec).Queues},
+		Parameters: mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind}),
+	}
+	return e
+}
+
+func displayName(a audit.Actor) string {
+	switch {
+	case a.Name != "":
+		return a.Name
+	case a.Email != "":
+		return a.Email
+	}
+	return a.Subject
+}
+
+func stateJSON(s State) []byte { return mustJSON(map[string]State{"state": s}) }
+
+func mustJSON(v any) []byte {
+	b, err := audit.JSON(v)
+	if err != nil {
+		panic(fmt.Sprintf("reset: encode %T: %v", v, err)) // only plain values are encoded
+	}
+	return b
+}
+
+// previewDigest is what the audit trail keeps of a preview: per queue current and target.
+func previewDigest(p Preview) map[string]any {
+	queues := map[string]any{}
+	for _, q := range p.Queues {
+		queues[q.String()] = map[string]int64{"current": q.Current, "min": q.Min, "max": q.Max, "target": q.Target}
+	}
+	var warnings []string
+	for _, w := range p.Warnings {
+		warnings = append(warnings, w.Code)
+	}
+	return map[string]any{"at": p.At, "queues": queues, "totals": p.Totals, "warnings": warnings}
+}
+
+// newID returns a random (version 4) UUID.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

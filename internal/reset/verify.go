@@ -1,0 +1,225 @@
+package reset
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lagboard/lagboard/internal/audit"
+)
+
+// Verification is what the verifier saw after an execution, per queue set.
+type Verification struct {
+	At     time.Time    `json:"at"`
+	Queues []QueueCheck `json:"queues"`
+}
+
+// QueueCheck is one queue's verification.
+type QueueCheck struct {
+	QueueRef
+	Before int64 `json:"before"`
+	Target int64 `json:"target"`
+	// Seen is the committed offset last seen.
+	Seen int64 `json:"seen"`
+	// Honoured is set once the offset was seen at its target, or past it through
+	// consumption without going back to where it was.
+	Honoured   bool       `json:"honoured"`
+	HonouredAt *time.Time `json:"honoured_at,omitempty"`
+}
+
+// honours reports whether a committed offset shows the reset was kept: it is at the
+// target, or between the target and where the queue was before (consumption moved it on
+// from a rewind), or anywhere at or past a forward target.
+func (q QueueCheck) honours(seen int64) bool {
+	switch {
+	case seen == q.Target:
+		return true
+	case q.Before > q.Target: // a rewind
+		return seen >= q.Target && seen < q.Before
+	default:
+		return seen >= q.Target
+	}
+}
+
+// system is the actor of the entries the workflow writes on its own: expiry and
+// verification.
+var system = Who{Actor: audit.Actor{Subject: audit.SystemSubject, Name: "reset workflow"}}
+
+// Run expires overdue requests and verifies executed ones until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.o.VerifyEvery)
+	defer t.Stop()
+	for {
+		if err := s.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.ErrorContext(ctx, "expire reset requests", "err", err)
+		}
+		if err := s.VerifyDue(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.ErrorContext(ctx, "verify resets", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// ExpireDue expires every pending or approved request past its expiry.
+func (s *Service) ExpireDue(ctx context.Context) error {
+	ids, err := s.ids(ctx, `SELECT id::text FROM reset_request WHERE state IN ('pending', 'approved') AND expires_at <= $1`, s.o.Now())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.expire(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expire moves the request to expired if it is pending or approved and past its expiry.
+func (s *Service) expire(ctx context.Context, id string) error {
+	if !validID(id) {
+		return nil // getRequest answers not found
+	}
+	return pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+		now := s.o.Now()
+		ok, err := setStateIf(ctx, tx, id, now, `expires_at <= $2`, Expired, Pending, Approved)
+		if err != nil || !ok {
+			return err
+		}
+		r, err := getRequest(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		e := s.entry(system, audit.ActionResetExpired, r, audit.Success)
+		e.Reason = fmt.Sprintf("not executed by %s", r.ExpiresAt.UTC().Format(time.RFC3339))
+		e.After = stateJSON(Expired)
+		return audit.Append(ctx, tx, e)
+	})
+}
+
+// setStateIf moves a request in one of from to to when cond (SQL over $2 = now) holds.
+func setStateIf(ctx context.Context, tx pgx.Tx, id string, now time.Time, cond string, to State, from ...State) (bool, error) {
+	fromS := make([]string, len(from))
+	for i, f := range from {
+		fromS[i] = string(f)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE reset_request SET state = $1, updated_at = $2
+		WHERE id = $3 AND state = ANY($4) AND `+cond, string(to), now, id, fromS)
+	if err != nil {
+		return false, fmt.Errorf("reset request %s to %s: %w", id, to, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// VerifyDue checks every executed request that is not verified yet.
+func (s *Service) VerifyDue(ctx context.Context) error {
+	ids, err := s.ids(ctx, `SELECT id::text FROM reset_request WHERE state IN ('executed', 'partial') AND verified_at IS NULL
+		AND executed_at <= $1 ORDER BY executed_at`, s.o.Now())
+	if err != nil {
+		return err
+	}
+	var errs []string
+	for _, id := range ids {
+		if err := s.verify(ctx, id); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (s *Service) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.o.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list reset requests: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// verify looks at the committed offsets of one executed request once.
+func (s *Service) verify(ctx context.Context, id string) error {
+	r, err := s.Get(ctx, id)
+	if err != nil || r.Outcome == nil {
+		return err
+	}
+	c, err := s.Cluster(r.Cluster)
+	if err != nil {
+		return err
+	}
+	v := r.Verification
+	if v == nil {
+		v = &Verification{}
+		for _, q := range r.Outcome.Queues {
+			if q.Result == Changed || q.Result == Handed {
+				v.Queues = append(v.Queues, QueueCheck{QueueRef: q.QueueRef, Before: q.Before, Target: q.Target, Seen: q.Before})
+			}
+		}
+	}
+	snap, err := read(ctx, c, r.Group, r.Topic)
+	if err != nil {
+		return fmt.Errorf("verify reset %s: %w", id, err)
+	}
+	now := s.o.Now()
+	v.At = now.UTC()
+	pending := 0
+	for i := range v.Queues {
+		q := &v.Queues[i]
+		if _, cur, ok := snap.queue(q.QueueRef); ok {
+			q.Seen = cur
+			if !q.Honoured && q.honours(cur) {
+				at := now.UTC()
+				q.Honoured, q.HonouredAt = true, &at
+			}
+		}
+		if !q.Honoured {
+			pending++
+		}
+	}
+	late := r.ExecutedAt != nil && now.Sub(*r.ExecutedAt) >= s.o.VerifyWindow
+	vj, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if pending > 0 && !late {
+		_, err := s.o.Pool.Exec(ctx, `UPDATE reset_request SET verification = $1 WHERE id = $2`, vj, id)
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+		action, to := audit.ActionResetVerified, r.State
+		if r.State == Executed {
+			to = Verified
+		}
+		e := s.entry(system, action, r, audit.Success)
+		if pending > 0 {
+			action, to = audit.ActionResetNotHonoured, NotHonoured
+			e = s.entry(system, action, r, audit.Failure)
+			var back []string
+			for _, q := range v.Queues {
+				if !q.Honoured {
+					back = append(back, fmt.Sprintf("%s at %d, target %d", q.QueueRef, q.Seen, q.Target))
+				}
+			}
+			e.Error = fmt.Sprintf("%d queues did not keep the reset: %s", pending, strings.Join(back, "; "))
+		}
+		ok, err := setState(ctx, tx, id, []State{r.State}, to, now, "verified_at = $2, verification = $3", vj)
+		if err != nil || !ok {
+			return err
+		}
+		after := map[string]any{}
+		for _, q := range v.Queues {
+			after[q.String()] = map[string]any{"target": q.Target, "seen": q.Seen, "honoured": q.Honoured}
+		}
+		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to})
+		e.Before, e.After = stateJSON(r.State), mustJSON(after)
+		return audit.Append(ctx, tx, e)
+	})
+}
