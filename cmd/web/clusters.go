@@ -17,6 +17,7 @@ import (
 	"github.com/lagboard/lagboard/internal/metrics"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/poller"
+	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 )
 
@@ -66,6 +67,15 @@ func (cs *clusters) targets() []discovery.Target {
 	out := make([]discovery.Target, len(cs.cfg))
 	for i, c := range cs.cfg {
 		out[i] = discovery.Target{Cluster: c, Admin: cs.admins[i]}
+	}
+	return out
+}
+
+// resetClusters are the clusters the reset workflow may act on, with their admin clients.
+func (cs *clusters) resetClusters() []reset.Cluster {
+	out := make([]reset.Cluster, len(cs.cfg))
+	for i, c := range cs.cfg {
+		out[i] = reset.Cluster{Name: c.Name, NamesrvAddrs: c.NamesrvAddrs, Admin: cs.admins[i]}
 	}
 	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
 	lbhttp "github.com/lagboard/lagboard/internal/http"
+	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/static"
 )
@@ -56,6 +57,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	var rules []reset.ApprovalRule
+	for _, r := range cfg.Reset.Approvals {
+		rules = append(rules, reset.ApprovalRule{Cluster: r.Cluster, Group: r.Group, Count: r.Count})
+	}
+	resets := reset.New(reset.Options{Pool: pool, Clusters: clusters.resetClusters(), Logger: logger.With("component", "reset"),
+		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules})
 	// SIGHUP reloads the access policy; registered before listening so that a reload sent
 	// once the server is up is never taken for a hang-up that ends the process.
 	hup := make(chan os.Signal, 1)
@@ -82,6 +89,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			MetricsToken: cfg.MetricsToken,
 			Store:        pool,
 			Watched:      watched(cfg.Clusters),
+			Resets:       resets,
+			Trail:        trail,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -90,6 +99,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return authn.Run(gctx, hup) })
+	g.Go(func() error { return resets.Run(gctx) })
 	for _, p := range clusters.pollers {
 		g.Go(func() error { return p.Run(gctx) })
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	Auth Auth
 	// Audit is what the audit trail needs to know (see audit.go).
 	Audit Audit
+	// Reset configures the offset reset workflow (see reset.go).
+	Reset Reset
 	// HealthWindow is how far back health is judged (LAGBOARD_HEALTH_WINDOW).
 	HealthWindow time.Duration
 	// MetricsToken, when set, is the bearer token /metrics requires (LAGBOARD_METRICS_TOKEN).
@@ -120,6 +122,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	errs = append(errs, loadClusterOptions(getenv, &cfg)...)
 	errs = append(errs, loadAudit(getenv, &cfg)...)
+	errs = append(errs, loadReset(getenv, &cfg)...)
 	auth, authErrs := loadAuth(getenv)
 	cfg.Auth, errs = auth, append(errs, authErrs...)
 	return cfg, errors.Join(errs...)

@@ -42,7 +42,8 @@ type Options struct {
 	// Expiry is how long a request may wait for approval and execution.
 	Expiry time.Duration
 	// DriftTolerance is how many messages a queue's committed offset may have moved since
-	// the preview before execution is refused.
+	// the preview before execution is refused; 0 allows no movement at all
+	// (DefaultDriftTolerance is what the configuration defaults to).
 	DriftTolerance int64
 	// Approvals say how many approvals requests need, per cluster and group pattern.
 	Approvals []ApprovalRule
@@ -64,9 +65,6 @@ type Service struct {
 func New(o Options) *Service {
 	if o.Expiry <= 0 {
 		o.Expiry = DefaultExpiry
-	}
-	if o.DriftTolerance <= 0 {
-		o.DriftTolerance = DefaultDriftTolerance
 	}
 	if o.VerifyWindow <= 0 {
 		o.VerifyWindow = DefaultVerifyWindow
