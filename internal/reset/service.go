@@ -147,6 +147,9 @@ func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket
 	case len(ticket) > maxTicket:
 		return Request{}, errcode.Errorf(errcode.Invalid, "The ticket reference is longer than %d characters.", maxTicket)
 	}
+	if err := spec.Check(s.o.Now()); err != nil {
+		return Request{}, err
+	}
 	p, err := s.Preview(ctx, who, spec)
 	if err != nil {
 		return Request{}, err

@@ -74,11 +74,15 @@ func insertRequest(ctx context.Context, db storage.DBTX, r Request) error {
 	if err != nil {
 		return err
 	}
+	queues := paramsOf(r.Spec).Queues
+	if queues == nil {
+		queues = []string{}
+	}
 	_, err = db.Exec(ctx, `
 		INSERT INTO reset_request (id, cluster, group_name, topic, kind, params, queues, reason, ticket,
 			preview, required_approvals, state, requested_by, requested_by_name, requested_at, expires_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15)`,
-		r.ID, r.Cluster, r.Group, r.Topic, string(r.Spec.Kind), pj, paramsOf(r.Spec).Queues, r.Reason, r.Ticket,
+		r.ID, r.Cluster, r.Group, r.Topic, string(r.Spec.Kind), pj, queues, r.Reason, r.Ticket,
 		prev, r.RequiredApprovals, string(r.State), r.RequestedBy, r.RequestedByName, r.RequestedAt, r.ExpiresAt)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {

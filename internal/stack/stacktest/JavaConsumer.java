@@ -2,10 +2,10 @@
 // its running info through the broker (the Go client answers that request with an empty
 // body). Run as a single-file program (stacktest.JavaConsumer does):
 //
-//	java -cp '<rocketmq lib>/*' JavaConsumer.java NAMESRV GROUP TOPIC INSTANCE [BROADCASTING]
+//	java -cp '<rocketmq lib>/*' JavaConsumer.java NAMESRV GROUP TOPIC INSTANCE [BROADCASTING] [DELAY=<ms>]
 //
 // It prints STARTED once started, CONSUMED <n> for every batch it consumes, and shuts down
-// when its standard input closes.
+// when its standard input closes. DELAY makes each message take that long, one at a time.
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
@@ -18,7 +18,22 @@ public class JavaConsumer {
         consumer.setInstanceName(args[3]);
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setPersistConsumerOffsetInterval(1000);
-        if (args.length > 4 && args[4].equals("BROADCASTING")) {
+        long delay = 0;
+        boolean broadcasting = false;
+        for (int i = 4; i < args.length; i++) {
+            if (args[i].equals("BROADCASTING")) {
+                broadcasting = true;
+            } else if (args[i].startsWith("DELAY=")) {
+                delay = Long.parseLong(args[i].substring(6));
+            }
+        }
+        if (delay > 0) {
+            consumer.setConsumeThreadMin(1);
+            consumer.setConsumeThreadMax(1);
+            consumer.setConsumeMessageBatchMaxSize(1);
+        }
+        final long each = delay;
+        if (broadcasting) {
             // MessageModel moved from common.protocol (4.x) to remoting.protocol (5.x).
             Class<?> model;
             try {
@@ -31,6 +46,13 @@ public class JavaConsumer {
         }
         consumer.subscribe(args[2], "*");
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+            if (each > 0) {
+                try {
+                    Thread.sleep(each * msgs.size());
+                } catch (InterruptedException e) {
+                    return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+                }
+            }
             synchronized (System.out) {
                 System.out.println("CONSUMED " + msgs.size());
                 System.out.flush();

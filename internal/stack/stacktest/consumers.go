@@ -23,7 +23,7 @@ type ConsumerOptions struct {
 	Broadcasting bool
 	// Instance names the client; a fresh name when empty.
 	Instance string
-	// Delay is how long each message takes (Go consumer only).
+	// Delay is how long each message takes; the consumer then takes one at a time.
 	Delay time.Duration
 	// Stuck makes the consumer never finish its first message (Go consumer only).
 	Stuck bool
@@ -166,7 +166,7 @@ func goConsumerBinary(t testing.TB) string {
 // version's own client jar, consuming topic as group until the test ends. Tests use it where
 // the Go client falls short: it answers the broker's running-info request, which the Go
 // client answers with an empty body, and it follows online resets. o.Broadcasting makes it
-// a broadcasting consumer; the Go-only options are ignored.
+// a broadcasting consumer and o.Delay a slow one; the Go-only options are ignored.
 func JavaConsumer(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions) *Consumer {
 	t.Helper()
 	java, err := exec.LookPath("java")
@@ -193,6 +193,9 @@ func JavaConsumer(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptio
 		r.NamesrvAddr, group, topic, o.Instance}
 	if o.Broadcasting {
 		args = append(args, "BROADCASTING")
+	}
+	if o.Delay > 0 {
+		args = append(args, fmt.Sprintf("DELAY=%d", o.Delay.Milliseconds()))
 	}
 	return startConsumer(t, exec.Command(java, args...), "java consumer")
 }
