@@ -41,8 +41,8 @@ public class JavaConsumer {
             } catch (ClassNotFoundException e) {
                 model = Class.forName("org.apache.rocketmq.common.protocol.heartbeat.MessageModel");
             }
-            Object broadcasting = model.getField("BROADCASTING").get(null);
-            consumer.getClass().getMethod("setMessageModel", model).invoke(consumer, broadcasting);
+            Object mode = model.getField("BROADCASTING").get(null);
+            consumer.getClass().getMethod("setMessageModel", model).invoke(consumer, mode);
         }
         consumer.subscribe(args[2], "*");
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
