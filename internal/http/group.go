@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
@@ -54,18 +55,26 @@ func (s *Server) groupOf(ctx context.Context, r *http.Request) (storage.GroupRow
 }
 
 // group shows one consumer group: its summary, queues, clients and lag chart. htmx
-// refreshes get the live fragment only; the chart fetches its own data.
+// requests get a fragment: the chart with its ranges when they target it (a range link),
+// the live region otherwise (its refresh). The chart fetches its own data.
 func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 	rng, err := parseRange(r.URL.Query().Get("range"))
 	if err != nil {
 		return err
 	}
-	key := "group|" + chi.URLParam(r, "cluster") + "|" + chi.URLParam(r, "group") + "|" + r.URL.RequestURI()
+	cluster, group := chi.URLParam(r, "cluster"), chi.URLParam(r, "group")
+	key := "group|" + cluster + "|" + group + "|" + r.URL.RequestURI()
 	m, err := get(&s.pages, key, func() (views.GroupPage, error) { return s.groupModel(r, rng) })
 	if err != nil {
 		return err
 	}
+	// Per viewer, so never in the shared cache entry (m is a copy of it).
+	m.CanRequestReset = s.deps.Auth.Allowed(r.Context(), auth.PermRequestReset, auth.Scope{Cluster: cluster, Group: group})
 	if isHTMX(r) {
+		if r.Header.Get("HX-Target") == chartTarget {
+			s.render(w, r, http.StatusOK, views.GroupChart(m.Chart))
+			return nil
+		}
 		s.render(w, r, http.StatusOK, views.GroupLive(m))
 		return nil
 	}
@@ -75,6 +84,9 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// chartTarget is the id of the chart's fragment, which range links swap.
+const chartTarget = "chart-card"
+
 // groupModel reads a group's page from storage.
 func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, error) {
 	ctx, cancel := loadContext(r)
@@ -83,7 +95,8 @@ func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, e
 	if err != nil {
 		return views.GroupPage{}, err
 	}
-	live, _, err := s.live(ctx, []string{g.Cluster}, time.Now())
+	now := time.Now()
+	live, _, err := s.live(ctx, []string{g.Cluster}, now)
 	if err != nil {
 		return views.GroupPage{}, err
 	}
@@ -95,16 +108,47 @@ func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, e
 	if err != nil {
 		return views.GroupPage{}, err
 	}
+	var perClient []storage.ClientQueueState
+	if g.MessageModel == "BROADCASTING" {
+		if perClient, err = storage.ClientQueueStates(ctx, s.deps.Store, g.ClusterID, g.Group); err != nil {
+			return views.GroupPage{}, err
+		}
+	}
+	from, to := rng.window(now)
+	resets, err := storage.GroupResets(ctx, s.deps.Store, g.Cluster, g.Group, from, to)
+	if err != nil {
+		return views.GroupPage{}, err
+	}
 	m := groupModel(g, queues, clients)
+	m.PerClient = clientProgress(clients, perClient)
 	m.Live = live
 	m.Self = r.URL.RequestURI()
 	href := views.GroupHref(g.Cluster, g.Group)
-	m.Chart = views.Chart{Src: href + "/history?range=" + rng.key, Range: rng.key}
+	m.Chart = views.Chart{Src: href + "/history?range=" + rng.key, Range: rng.key, Every: live.Every}
 	for _, cr := range chartRanges {
 		m.Chart.Ranges = append(m.Chart.Ranges, views.ChartRange{Key: cr.key, Label: cr.label,
 			Href: href + "?range=" + cr.key, Current: cr.key == rng.key})
 	}
+	for _, rr := range resets {
+		m.Chart.Resets = append(m.Chart.Resets, views.ResetMarker{At: rr.At(), Label: resetLabel(rr), Href: resetHref(rr.ID)})
+	}
 	return m, nil
+}
+
+// window is the span of time a chart of the range shows at now, to the end of the
+// current bucket.
+func (c chartRange) window(now time.Time) (from, to time.Time) {
+	to = now.Truncate(c.step).Add(c.step)
+	return to.Add(-c.span), to
+}
+
+// resetLabel says what a reset marked on the chart did.
+func resetLabel(r storage.ResetRow) string {
+	l := "reset of " + r.Topic + " to " + r.Kind
+	if r.ExecutedBy != "" {
+		l += " by " + r.ExecutedBy
+	}
+	return l + " (" + views.ResetStateLabel(r.State) + ")"
 }
 
 // historyJSON is the lag chart's data: columns of equal length, as uPlot takes them.
@@ -147,9 +191,13 @@ func (s *Server) historyOf(r *http.Request, rng chartRange) (historyJSON, error)
 	if err != nil {
 		return historyJSON{}, err
 	}
-	end := time.Now().Truncate(rng.step).Add(rng.step)
+	from, to := rng.window(time.Now())
 	key := storage.GroupKey{ClusterID: g.ClusterID, Group: g.Group}
-	hist, err := storage.LagHistory(ctx, s.deps.Store, []storage.GroupKey{key}, end.Add(-rng.span), end, rng.step)
+	hist, err := storage.LagHistory(ctx, s.deps.Store, []storage.GroupKey{key}, from, to, rng.step)
+	if err != nil {
+		return historyJSON{}, err
+	}
+	resets, err := storage.GroupResets(ctx, s.deps.Store, g.Cluster, g.Group, from, to)
 	if err != nil {
 		return historyJSON{}, err
 	}
@@ -158,6 +206,9 @@ func (s *Server) historyOf(r *http.Request, rng chartRange) (historyJSON, error)
 		Seconds: make([]*float64, len(pts)), Resets: []resetJSON{}}
 	for i, p := range pts {
 		out.Times[i], out.Lag[i], out.Seconds[i] = p.At.Unix(), p.Lag, p.Seconds
+	}
+	for _, rr := range resets {
+		out.Resets = append(out.Resets, resetJSON{At: rr.At().Unix(), Label: resetLabel(rr)})
 	}
 	return out, nil
 }
@@ -172,7 +223,8 @@ func groupModel(g storage.GroupRow, queues []storage.QueueState, clients []stora
 	}
 	if g.MessageModel == "BROADCASTING" {
 		m.Notes = append(m.Notes, "This is a broadcasting group: every client consumes every message and keeps its own "+
-			"offsets, which the brokers do not hold. The offsets below are what the brokers report, and the lag in time is unknown.")
+			"offsets, which the brokers do not hold. The queues below show what the brokers report; each client's own "+
+			"progress is under Progress per client. The lag in time is unknown.")
 	}
 	if g.ConsumeType == "CONSUME_POP" {
 		m.Notes = append(m.Notes, "This group consumes by pop: the broker assigns messages per request, so queues have no "+

@@ -1,8 +1,8 @@
 package http
 
 import (
-	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,65 +26,63 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	names := s.visibleNames(r)
-	key := "groups|" + strings.Join(names, ",") + "|" + q.URL()
+	sc := s.scope(r)
+	key := "groups|" + sc.Key() + "|" + q.URL()
 	// The table is the same for every viewer of these clusters: it is rendered once per
 	// moment and its bytes shared; only the frame around it is rendered per request.
 	p, err := get(&s.pages, key, func() (renderedGroups, error) {
-		m, err := s.groupsModel(r, q, names)
+		m, err := s.groupsModel(r, q, sc)
 		if err != nil {
 			return renderedGroups{}, err
 		}
-		var b bytes.Buffer
+		var b strings.Builder
 		err = views.GroupsTable(m).Render(r.Context(), &b)
-		return renderedGroups{m: m, table: b.Bytes()}, err
+		return renderedGroups{m: m, table: b.String()}, err
 	})
 	if err != nil {
 		return err
 	}
 	if isHTMX(r) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, err := w.Write(p.table)
+		_, err := io.WriteString(w, p.table)
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.GroupsPageView(s.chrome(views.SectionGroups), p.m, templ.Raw(string(p.table))))
+	s.render(w, r, http.StatusOK, views.GroupsPageView(s.chrome(views.SectionGroups), p.m, templ.Raw(p.table)))
 	return nil
 }
 
-// renderedGroups is a page of groups and its table, rendered.
+// renderedGroups is a page of groups and its table, rendered (a string, so that every
+// request writes the same bytes without copying them).
 type renderedGroups struct {
 	m     views.GroupsPage
-	table []byte
+	table string
 }
 
 // groupsModel reads one page of groups from storage.
-func (s *Server) groupsModel(r *http.Request, q views.GroupsQuery, names []string) (views.GroupsPage, error) {
+func (s *Server) groupsModel(r *http.Request, q views.GroupsQuery, sc storage.Scope) (views.GroupsPage, error) {
 	ctx, cancel := loadContext(r)
 	defer cancel()
 	now := time.Now()
-	shown := names
+	shown := sc
 	if q.Cluster != "" {
-		shown = []string{q.Cluster}
-		if !allowed(q.Cluster, names...) {
-			shown = nil // an unknown or hidden cluster: nothing, said the same way
-		}
+		shown = sc.Only(q.Cluster) // an unknown or hidden cluster: nothing, said the same way
 	}
-	live, _, err := s.live(ctx, shown, now)
+	live, _, err := s.live(ctx, shown.Names(), now)
 	if err != nil {
 		return views.GroupsPage{}, err
 	}
 	page := max(q.Page, 1)
 	res, err := storage.ListGroups(ctx, s.deps.Store, storage.GroupQuery{
-		Clusters: shown, Health: q.Health, Topic: q.Topic, Model: q.Model, Search: q.Search,
+		Scope: shown, Health: q.Health, Topic: q.Topic, Model: q.Model, Search: q.Search,
 		Sort: q.Sort, Desc: q.Desc, Limit: groupsPerPage, Offset: (page - 1) * groupsPerPage,
 	})
 	if err != nil {
 		return views.GroupsPage{}, err
 	}
-	m := views.GroupsPage{Live: live, Query: q, Clusters: names, Healths: storage.HealthSeverity,
+	m := views.GroupsPage{Live: live, Query: q, Clusters: sc.Names(), Healths: storage.HealthSeverity,
 		Total: res.Total, Stored: res.Total}
 	if res.Total == 0 && q.Filtered() {
-		all, err := storage.ListGroups(ctx, s.deps.Store, storage.GroupQuery{Clusters: names, Limit: 1})
+		all, err := storage.ListGroups(ctx, s.deps.Store, storage.GroupQuery{Scope: sc, Limit: 1})
 		if err != nil {
 			return views.GroupsPage{}, err
 		}

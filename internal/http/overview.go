@@ -2,23 +2,27 @@ package http
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
 )
 
-// worstShown is how many groups each worst list of the overview shows.
-const worstShown = 10
+// worstShown is how many groups each worst list of the overview shows; resetsShown how
+// many recent resets it lists.
+const (
+	worstShown  = 10
+	resetsShown = 10
+)
 
 // overview shows, from stored data, each visible cluster's brokers and groups by health,
 // the groups furthest behind and recent resets; htmx refreshes get the fragment only.
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
-	names := s.visibleNames(r)
-	m, err := get(&s.pages, "overview|"+strings.Join(names, ","), func() (views.Overview, error) {
-		return s.overviewModel(r, names)
+	sc := s.scope(r)
+	m, err := get(&s.pages, "overview|"+sc.Key(), func() (views.Overview, error) {
+		return s.overviewModel(r, sc)
 	})
 	if err != nil {
 		return err
@@ -31,24 +35,29 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// overviewModel reads the overview of the named clusters from storage.
-func (s *Server) overviewModel(r *http.Request, names []string) (views.Overview, error) {
+// overviewModel reads the overview of what the scope shows from storage.
+func (s *Server) overviewModel(r *http.Request, sc storage.Scope) (views.Overview, error) {
 	ctx, cancel := loadContext(r)
 	defer cancel()
 	now := time.Now()
+	names := sc.Names()
 	live, brokers, err := s.live(ctx, names, now)
 	if err != nil {
 		return views.Overview{}, err
 	}
-	counts, err := storage.HealthCounts(ctx, s.deps.Store, names)
+	counts, err := storage.HealthCounts(ctx, s.deps.Store, sc)
 	if err != nil {
 		return views.Overview{}, err
 	}
-	byTime, byLag, err := storage.WorstGroups(ctx, s.deps.Store, names, worstShown)
+	byTime, byLag, err := storage.WorstGroups(ctx, s.deps.Store, sc, worstShown)
 	if err != nil {
 		return views.Overview{}, err
 	}
-	m := views.Overview{Live: live, WorstByTime: worstRows(byTime), WorstByLag: worstRows(byLag)}
+	resets, err := storage.RecentResets(ctx, s.deps.Store, sc, resetsShown)
+	if err != nil {
+		return views.Overview{}, err
+	}
+	m := views.Overview{Live: live, WorstByTime: worstRows(byTime), WorstByLag: worstRows(byLag), Resets: recentResets(resets)}
 	for _, name := range names {
 		m.Clusters = append(m.Clusters, s.clusterCard(name, brokers, counts, now))
 	}
@@ -98,3 +107,15 @@ func worstRows(gs []storage.GroupRow) []views.WorstGroup {
 	}
 	return out
 }
+
+func recentResets(rs []storage.ResetRow) []views.RecentReset {
+	out := make([]views.RecentReset, len(rs))
+	for i, r := range rs {
+		out[i] = views.RecentReset{Cluster: r.Cluster, Group: r.Group, Topic: r.Topic, Kind: r.Kind, State: r.State,
+			By: r.RequestedBy, At: r.At(), Href: resetHref(r.ID), GroupHref: views.GroupHref(r.Cluster, r.Group)}
+	}
+	return out
+}
+
+// resetHref is the page of a reset request.
+func resetHref(id string) string { return "/resets/" + url.PathEscape(id) }

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/humanize"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
@@ -23,17 +23,18 @@ type WatchedCluster struct {
 // staleAfter is how many poll intervals old data may be before pages call it stale.
 const staleAfter = 3
 
-// visibleNames returns the configured clusters the request's user may view, in order.
-func (s *Server) visibleNames(r *http.Request) []string {
-	cs := make([]discovery.Cluster, len(s.deps.Watched))
-	for i, w := range s.deps.Watched {
-		cs[i] = discovery.Cluster{Name: w.Name}
+// scope returns what the request's user may see: the configured clusters the dashboard
+// permission reaches, in order, each with the patterns of the groups it reaches. Pages
+// read through it, and cache keys include it, so no viewer is shown another's rows.
+func (s *Server) scope(r *http.Request) storage.Scope {
+	v := s.deps.Auth.Visibility(r.Context(), auth.PermViewDashboard)
+	var sc storage.Scope
+	for _, w := range s.deps.Watched {
+		if groups, except := v.Patterns(w.Name); groups != nil {
+			sc.Clusters = append(sc.Clusters, storage.ClusterScope{Name: w.Name, Groups: groups, Except: except})
+		}
 	}
-	var names []string
-	for _, c := range s.visibleClusters(r, cs) {
-		names = append(names, c.Name)
-	}
-	return names
+	return sc
 }
 
 // interval is the poll interval of a configured cluster; 10 s for one not configured.

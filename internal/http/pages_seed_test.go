@@ -21,6 +21,8 @@ type seed struct {
 	groups  []storage.GroupState
 	queues  []storage.QueueState
 	clients []storage.ClientState
+	// clientQueues are broadcasting clients' own offsets.
+	clientQueues []storage.ClientQueueState
 	// history maps group → lag per minute for the minutes before at (oldest first).
 	history map[string][]int64
 }
@@ -37,7 +39,8 @@ func (s seed) save(t testing.TB, pool *pgxpool.Pool) int64 {
 			t.Fatal(err)
 		}
 	}
-	cy := storage.Cycle{ClusterID: c.ID, At: s.at, Brokers: s.brokers, Groups: s.groups, Queues: s.queues, Clients: s.clients}
+	cy := storage.Cycle{ClusterID: c.ID, At: s.at, Brokers: s.brokers, Groups: s.groups, Queues: s.queues, Clients: s.clients,
+		ClientQueues: s.clientQueues}
 	var keys []storage.TopicKey
 	for g := range s.history {
 		keys = append(keys, storage.TopicKey{Group: g, Topic: "topic-" + g})

@@ -257,50 +257,6 @@ func TestUnknownGroupIsNotFound(t *testing.T) {
 	}
 }
 
-func TestScopedUserSeesOnlyItsClusters(t *testing.T) {
-	env := newEnv(t, envOptions{})
-	now := time.Now()
-	fleet("prod", 3, now).save(t, env.pool)
-	st := fleet("staging", 2, now)
-	st.brokers[0].Err = "connection refused"
-	st.save(t, env.pool)
-	c := env.signIn(t, "scoped")
-	groups := do(t, c, http.MethodGet, env.URL+"/groups", nil, nil)
-	for _, cl := range attrs(groups, `[data-testid="group"]`, "data-cluster") {
-		if cl != "staging" {
-			t.Errorf("scoped user sees a group of %s", cl)
-		}
-	}
-	if n := len(rowsOf(groups)); n != 2 {
-		t.Errorf("scoped user sees %d groups, want 2", n)
-	}
-	if got := attrs(groups, `select[name=cluster] option`, "value"); !slices.Equal(got, []string{"", "staging"}) {
-		t.Errorf("cluster options %v", got)
-	}
-	if n := len(rowsOf(do(t, c, http.MethodGet, env.URL+"/groups?cluster=prod", nil, nil))); n != 0 {
-		t.Errorf("asking for prod shows %d groups", n)
-	}
-	if p := do(t, c, http.MethodGet, env.URL+"/clusters/prod/groups/prod-fleet-0000", nil, nil); p.status != 403 {
-		t.Errorf("prod group page: %d", p.status)
-	}
-	ov := do(t, c, http.MethodGet, env.URL+"/", nil, nil)
-	if got := attrs(ov, `[data-testid="cluster"]`, "data-cluster"); !slices.Equal(got, []string{"staging"}) {
-		t.Errorf("overview clusters %v", got)
-	}
-	for _, g := range attrs(ov, `[data-testid="worst-group"]`, "data-group") {
-		if !strings.HasPrefix(g, "staging-") {
-			t.Errorf("overview lists %s", g)
-		}
-	}
-	// The failing broker is shown as such, and makes the data stale.
-	if got := attrs(ov, `[data-testid="broker"]`, "data-status"); !slices.Equal(got, []string{"failing"}) {
-		t.Errorf("broker statuses %v", got)
-	}
-	if !strings.Contains(ov.testID("stale-banner"), "connection refused") {
-		t.Errorf("stale banner %q", ov.testID("stale-banner"))
-	}
-}
-
 func TestOverviewFromStoredData(t *testing.T) {
 	env := newEnv(t, envOptions{noSignIn: true})
 	now := time.Now()

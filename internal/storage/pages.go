@@ -9,8 +9,8 @@ import (
 )
 
 // This file and the other pages*.go files hold the reads of the dashboard pages. Every read
-// that lists more than one cluster takes the names of the clusters the viewer may see, so a
-// page never shows what the access policy hides.
+// that lists groups of more than one cluster takes the viewer's Scope (pages_scope.go), so
+// a page never shows what the access policy hides.
 
 // ClusterNamed returns the stored cluster of that name; pgx.ErrNoRows when there is none.
 func ClusterNamed(ctx context.Context, db DBTX, name string) (Cluster, error) {
@@ -71,13 +71,14 @@ type HealthCount struct {
 	Groups  int    `db:"groups"`
 }
 
-// HealthCounts counts the groups of the named clusters by health.
-func HealthCounts(ctx context.Context, db DBTX, clusters []string) ([]HealthCount, error) {
+// HealthCounts counts the groups of the scope by cluster and health.
+func HealthCounts(ctx context.Context, db DBTX, scope Scope) ([]HealthCount, error) {
+	visible, args := scope.where("c.name", "g.group_name", 1)
 	rows, err := db.Query(ctx, `
 		SELECT c.name AS cluster, g.health, count(*)::int AS groups
 		FROM group_state g JOIN cluster c ON c.id = g.cluster_id
-		WHERE c.name = ANY($1)
-		GROUP BY c.name, g.health ORDER BY 1, 2`, clusters)
+		WHERE `+visible+`
+		GROUP BY c.name, g.health ORDER BY 1, 2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("health counts: %w", err)
 	}
@@ -95,18 +96,20 @@ const groupRowColumns = `c.name AS cluster, g.cluster_id, g.group_name, g.messag
 	g.topics, g.lag, g.retry_lag, g.inflight, g.lag_seconds, g.lag_time_source, g.consume_tps, g.health,
 	g.health_reason, g.last_commit_at, g.polled_at, g.stale_since, g.stale_reason`
 
-// WorstGroups returns, among the named clusters, the n groups furthest behind in time and
-// the n groups with the most messages waiting whose lag in time is unknown.
-func WorstGroups(ctx context.Context, db DBTX, clusters []string, n int) (byTime, byLag []GroupRow, err error) {
+// WorstGroups returns, among the groups of the scope, the n furthest behind in time and the
+// n with the most messages waiting whose lag in time is unknown.
+func WorstGroups(ctx context.Context, db DBTX, scope Scope, n int) (byTime, byLag []GroupRow, err error) {
+	visible, args := scope.where("c.name", "g.group_name", 2)
 	queries := []struct {
 		dst *[]GroupRow
 		sql string
 	}{
-		{&byTime, `WHERE c.name = ANY($1) AND g.lag_seconds > 0 ORDER BY g.lag_seconds DESC NULLS LAST, g.group_name LIMIT $2`},
-		{&byLag, `WHERE c.name = ANY($1) AND g.lag_seconds IS NULL AND g.lag > 0 ORDER BY g.lag DESC NULLS LAST, g.group_name LIMIT $2`},
+		{&byTime, `AND g.lag_seconds > 0 ORDER BY g.lag_seconds DESC NULLS LAST, g.group_name LIMIT $1`},
+		{&byLag, `AND g.lag_seconds IS NULL AND g.lag > 0 ORDER BY g.lag DESC NULLS LAST, g.group_name LIMIT $1`},
 	}
 	for _, q := range queries {
-		rows, err := db.Query(ctx, `SELECT `+groupRowColumns+` FROM group_state g JOIN cluster c ON c.id = g.cluster_id `+q.sql, clusters, n)
+		rows, err := db.Query(ctx, `SELECT `+groupRowColumns+` FROM group_state g JOIN cluster c ON c.id = g.cluster_id
+			WHERE `+visible+` `+q.sql, append([]any{n}, args...)...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("worst groups: %w", err)
 		}

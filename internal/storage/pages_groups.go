@@ -10,8 +10,8 @@ import (
 
 // GroupQuery selects, orders and pages the groups page. Empty filters match everything.
 type GroupQuery struct {
-	// Clusters are the clusters the viewer may see; nothing else is listed.
-	Clusters []string
+	// Scope is what the viewer may see; nothing else is listed.
+	Scope Scope
 	// Cluster, Health, Topic and Model filter on equality (Topic: the group reads it).
 	Cluster, Health, Topic, Model string
 	// Search keeps groups whose name contains it, ignoring case.
@@ -32,7 +32,7 @@ var HealthSeverity = []string{"STOP", "STALL", "OFFLINE", "REWIND", "WARN", "UNK
 var GroupSorts = map[string]string{
 	"group":    "g.group_name",
 	"cluster":  "c.name",
-	"health":   "array_position($9::text[], g.health)",
+	"health":   "array_position($14::text[], g.health)",
 	"lag":      "g.lag",
 	"lag_time": "g.lag_seconds",
 	"tps":      "g.consume_tps",
@@ -49,7 +49,7 @@ type GroupPage struct {
 
 // ListGroups returns the page of groups q asks for, filtered, sorted and paged in SQL.
 func ListGroups(ctx context.Context, db DBTX, q GroupQuery) (GroupPage, error) {
-	order := "array_position($9::text[], g.health), g.lag_seconds DESC NULLS LAST, g.lag DESC NULLS LAST"
+	order := "array_position($14::text[], g.health), g.lag_seconds DESC NULLS LAST, g.lag DESC NULLS LAST"
 	if expr, ok := GroupSorts[q.Sort]; ok {
 		dir := "ASC"
 		if q.Desc {
@@ -60,18 +60,22 @@ func ListGroups(ctx context.Context, db DBTX, q GroupQuery) (GroupPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	sql := `SELECT ` + groupRowColumns + `, count(*) OVER () AS total
-		FROM group_state g JOIN cluster c ON c.id = g.cluster_id
-		WHERE c.name = ANY($1) AND cardinality($9::text[]) > 0
-		  AND ($2 = '' OR c.name = $2)
-		  AND ($3 = '' OR g.health = $3)
-		  AND ($4 = '' OR g.topics @> ARRAY[$4])
-		  AND ($5 = '' OR g.message_model = $5)
-		  AND ($6 = '' OR g.group_name ILIKE '%' || $6 || '%')
-		ORDER BY ` + order + `, c.name, g.group_name
-		LIMIT $7 OFFSET $8`
-	rows, err := db.Query(ctx, sql, q.Clusters, q.Cluster, q.Health, q.Topic, q.Model, escapeLike(q.Search),
-		q.Limit, q.Offset, HealthSeverity)
+	// $1-$5 filter, $6-$11 are the scope's, $12-$14 page and sort: the count below takes
+	// the first eleven.
+	visible, scopeArgs := q.Scope.where("c.name", "g.group_name", 6)
+	where := `FROM group_state g JOIN cluster c ON c.id = g.cluster_id
+		WHERE ($1 = '' OR c.name = $1)
+		  AND ($2 = '' OR g.health = $2)
+		  AND ($3 = '' OR g.topics @> ARRAY[$3])
+		  AND ($4 = '' OR g.message_model = $4)
+		  AND ($5 = '' OR g.group_name ILIKE '%' || $5 || '%')
+		  AND ` + visible
+	args := append([]any{q.Cluster, q.Health, q.Topic, q.Model, escapeLike(q.Search)}, scopeArgs...)
+	// $14 is referenced even when the order does not use it, so that its type is known.
+	rows, err := db.Query(ctx, `SELECT `+groupRowColumns+`, count(*) OVER () AS total `+where+`
+		  AND cardinality($14::text[]) > 0
+		ORDER BY `+order+`, c.name, g.group_name
+		LIMIT $12 OFFSET $13`, append(args, q.Limit, q.Offset, HealthSeverity)...)
 	if err != nil {
 		return GroupPage{}, fmt.Errorf("list groups: %w", err)
 	}
@@ -89,11 +93,7 @@ func ListGroups(ctx context.Context, db DBTX, q GroupQuery) (GroupPage, error) {
 	}
 	if len(got) == 0 && q.Offset > 0 {
 		// Past the last page: still say how many match, so the page can offer the first.
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM group_state g JOIN cluster c ON c.id = g.cluster_id
-			WHERE c.name = ANY($1) AND ($2 = '' OR c.name = $2) AND ($3 = '' OR g.health = $3)
-			  AND ($4 = '' OR g.topics @> ARRAY[$4]) AND ($5 = '' OR g.message_model = $5)
-			  AND ($6 = '' OR g.group_name ILIKE '%' || $6 || '%')`,
-			q.Clusters, q.Cluster, q.Health, q.Topic, q.Model, escapeLike(q.Search)).Scan(&page.Total); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) `+where, args...).Scan(&page.Total); err != nil {
 			return GroupPage{}, fmt.Errorf("count groups: %w", err)
 		}
 	}

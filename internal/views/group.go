@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // GroupPage is the page of one consumer group.
 type GroupPage struct {
@@ -29,7 +32,41 @@ type GroupPage struct {
 	Retry  *TopicQueues
 	// Online are the group's clients as of the last poll.
 	Online []Client
-	Chart  Chart
+	// PerClient is the progress of each client of a broadcasting group, which keeps its
+	// offsets itself; empty for other groups.
+	PerClient []ClientProgress
+	Chart     Chart
+	// CanRequestReset shows the link to request an offset reset of the group; the reset
+	// routes check the permission again.
+	CanRequestReset bool
+}
+
+// Broadcasting reports whether every client of the group consumes every message.
+func (m GroupPage) Broadcasting() bool { return m.Model == "BROADCASTING" }
+
+// ResetHref is the page that requests an offset reset of a group.
+func ResetHref(cluster, group string) string {
+	return "/resets/new?" + url.Values{"cluster": {cluster}, "group": {group}}.Encode()
+}
+
+// ClientProgress is one client of a broadcasting group with its own offsets.
+type ClientProgress struct {
+	ClientID string
+	// Lag sums the queues whose lag is known; Unknown counts the others.
+	Lag     int64
+	Unknown int
+	Queues  []ClientQueue
+	// Error says why the client could not report its offsets; it has no queues then.
+	Error string
+}
+
+// ClientQueue is a broadcasting client's offset on one queue.
+type ClientQueue struct {
+	Topic, Broker string
+	QueueID       int32
+	Offset        int64
+	// Lag is nil when unknown: the queue's max offset was not read, or is behind the client.
+	Lag *int64
 }
 
 // TopicQueues is one topic of a group with its queues.
@@ -73,6 +110,8 @@ type Chart struct {
 	Range  string
 	Ranges []ChartRange
 	Resets []ResetMarker
+	// Every is how often the chart reloads its data: the poll interval.
+	Every time.Duration
 }
 
 // ChartRange is one of the chart's time ranges.
@@ -81,9 +120,9 @@ type ChartRange struct {
 	Current          bool
 }
 
-// ResetMarker is an offset reset drawn on the chart.
+// ResetMarker is an offset reset drawn on the chart; Href is the reset request's page.
 type ResetMarker struct {
-	At      time.Time
-	Label   string
-	Request string
+	At    time.Time
+	Label string
+	Href  string
 }

@@ -11,8 +11,46 @@ type Overview struct {
 	// most messages waiting whose lag in time is unknown.
 	WorstByTime []WorstGroup
 	WorstByLag  []WorstGroup
-	// Resets are the latest offset resets; the reset workflow does not exist yet.
-	Resets []ResetMarker
+	// Resets are the latest offset resets the viewer may see, the latest first.
+	Resets []RecentReset
+}
+
+// RecentReset is an offset reset on the overview: what was reset, how and by whom, and
+// how it ended.
+type RecentReset struct {
+	Cluster, Group, Topic string
+	// Kind is earliest, latest, timestamp, exact or shift.
+	Kind string
+	// State is executed, partial, failed, verified or not_honoured.
+	State string
+	By    string
+	At    time.Time
+	// Href is the reset request's page, GroupHref the group's.
+	Href, GroupHref string
+}
+
+// ResetStateLabel names a reset request's state for people.
+func ResetStateLabel(state string) string {
+	switch state {
+	case "not_honoured":
+		return "not honoured"
+	case "partial":
+		return "partly executed"
+	}
+	return state
+}
+
+// resetStateClass is the badge colour of a reset request's state.
+func resetStateClass(state string) string {
+	switch state {
+	case "verified", "executed":
+		return "badge ok"
+	case "partial", "not_honoured":
+		return "badge warn"
+	case "failed":
+		return "badge err"
+	}
+	return "badge stale"
 }
 
 // ClusterCard is one cluster on the overview.

@@ -1,12 +1,12 @@
 // The lag history chart of a group's page, drawn with uPlot from the JSON route next to
 // the page. It refreshes its data at the poll interval and redraws on resize and when the
-// system switches between light and dark.
+// system switches between light and dark. A range link swaps the chart's fragment with
+// htmx; the new one is picked up after the swap settles.
 (function () {
   "use strict";
-  var el = document.getElementById("lag-chart");
-  if (!el || typeof uPlot !== "function") { return; }
-  var status = el.querySelector(".chart-status");
-  var plot = null, data = null, resets = [];
+  if (typeof uPlot !== "function") { return; }
+  var el = null, status = null, plot = null, data = null, resets = [];
+  var loads = 0; // answers to older loads (another range) are dropped
 
   function cssVar(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -77,6 +77,7 @@
   function show(d) {
     data = [d.t, d.lag, d.seconds];
     resets = d.resets || [];
+    el.dataset.resets = String(resets.length);
     var last = null;
     for (var i = d.lag.length - 1; i >= 0; i--) {
       if (d.lag[i] != null) { last = d.lag[i]; break; }
@@ -93,26 +94,49 @@
   }
 
   function load() {
+    var n = ++loads;
     fetch(el.dataset.src, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) {
         if (!r.ok) { throw new Error(String(r.status)); }
         return r.json();
       })
-      .then(show)
+      .then(function (d) { if (n === loads) { show(d); } })
       .catch(function () {
+        if (n !== loads) { return; }
         status.textContent = "The lag history could not be loaded; retrying at the next refresh.";
         status.hidden = false;
       });
   }
 
-  load();
+  var resized = typeof ResizeObserver === "function" ? new ResizeObserver(function () {
+    if (plot) { plot.setSize({ width: Math.max(el.clientWidth, 280), height: 260 }); }
+  }) : null;
+
+  // attach takes the chart element on the page, if it is a new one, and loads its data.
+  function attach() {
+    var next = document.getElementById("lag-chart");
+    if (!next || next === el) { return; }
+    if (plot) { plot.destroy(); plot = null; }
+    if (resized && el) { resized.unobserve(el); }
+    el = next;
+    status = el.querySelector(".chart-status");
+    data = null;
+    resets = [];
+    if (resized) { resized.observe(el); }
+    load();
+  }
+
+  attach();
+  if (!el) { return; }
   var every = parseInt(el.dataset.every, 10);
   setInterval(load, every > 0 ? Math.max(every, 1000) : 10000);
-  if (typeof ResizeObserver === "function") {
-    new ResizeObserver(function () {
-      if (plot) { plot.setSize({ width: Math.max(el.clientWidth, 280), height: 260 }); }
-    }).observe(el);
-  }
+  document.addEventListener("htmx:afterSettle", attach);
+  document.addEventListener("htmx:historyRestore", attach);
+  // htmx keeps a copy of the page for Back; uPlot's markup has style attributes, which the
+  // content security policy refuses when the copy is put back. The copy goes without it.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    if (plot) { plot.destroy(); plot = null; }
+  });
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
     if (data) { build(); }
   });

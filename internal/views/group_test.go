@@ -1,0 +1,132 @@
+package views
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+func groupPage(model string) GroupPage {
+	now := time.Now()
+	return GroupPage{Live: Live{UpdatedAt: now, Now: now, Every: 5 * time.Second}, Cluster: "prod eu", Group: "a&b", Model: model,
+		Self: "/clusters/prod%20eu/groups/a&b"}
+}
+
+func TestPerClientProgress(t *testing.T) {
+	m := groupPage("BROADCASTING")
+	m.PerClient = []ClientProgress{
+		{ClientID: "10.0.0.1@a", Lag: 120, Queues: []ClientQueue{
+			{Topic: "orders", Broker: "broker-a", QueueID: 0, Offset: 1234567, Lag: ptr(int64(100))},
+			{Topic: "orders", Broker: "broker-a", QueueID: 1, Offset: 50, Lag: ptr(int64(20))},
+		}},
+		{ClientID: "10.0.0.2@b", Unknown: 1, Queues: []ClientQueue{{Topic: "orders", Broker: "broker-b", QueueID: 3, Offset: 7}}},
+		{ClientID: "10.0.0.3@c", Error: "the client did not answer"},
+	}
+	doc := render(t, GroupLive(m))
+	var clients []string
+	doc.Find(`[data-testid="per-client-table"] [data-testid="client-progress"]`).Each(func(_ int, s *goquery.Selection) {
+		clients = append(clients, s.AttrOr("data-client", ""))
+	})
+	if !slices.Equal(clients, []string{"10.0.0.1@a", "10.0.0.2@b", "10.0.0.3@c"}) {
+		t.Fatalf("clients %v", clients)
+	}
+	q := doc.Find(`[data-client="10.0.0.1@a"] [data-testid="client-queue"][data-queue="0"]`)
+	if q.Find(`[data-testid="client-offset"]`).Text() != "1,234,567" || q.Find(`[data-testid="lag"]`).Text() != "100" {
+		t.Errorf("queue 0 of client a: %q", q.Text())
+	}
+	if got := strings.Join(strings.Fields(doc.Find(`[data-client="10.0.0.2@b"] [data-testid="client-lag"]`).Text()), " "); got != "lag 0 messages over 1 queues ; 1 unknown" {
+		t.Errorf("client b's total %q", got)
+	}
+	if got := doc.Find(`[data-client="10.0.0.2@b"] [data-testid="lag"]`).Text(); got != "unknown" {
+		t.Errorf("unknown client lag shows %q", got)
+	}
+	c := doc.Find(`[data-client="10.0.0.3@c"]`)
+	if c.Find(`[data-testid="client-offsets-error"]`).Length() != 1 || !strings.Contains(c.Text(), "did not answer") || c.Find(`[data-testid="client-queue"]`).Length() != 0 {
+		t.Errorf("client c: %q", c.Text())
+	}
+	if doc.Find(`th[scope="rowgroup"]`).Length() != 3 {
+		t.Error("each client's rows are not headed by the client")
+	}
+
+	none := render(t, GroupLive(groupPage("BROADCASTING")))
+	if none.Find(`[data-testid="no-client-offsets"]`).Length() != 1 {
+		t.Error("a broadcasting group without client offsets has no empty state")
+	}
+	if render(t, GroupLive(groupPage("CLUSTERING"))).Find(`[data-testid="per-client"]`).Length() != 0 {
+		t.Error("a clustering group shows progress per client")
+	}
+}
+
+func TestResetLink(t *testing.T) {
+	m := groupPage("CLUSTERING")
+	if render(t, GroupPageView(testChrome(), m)).Find(`[data-testid="reset-link"]`).Length() != 0 {
+		t.Error("the reset link shows without the permission")
+	}
+	m.CanRequestReset = true
+	link := render(t, GroupPageView(testChrome(), m)).Find(`[data-testid="reset-link"]`)
+	href := link.AttrOr("href", "")
+	u, err := url.Parse(href)
+	if err != nil || u.Path != "/resets/new" || u.Query().Get("cluster") != "prod eu" || u.Query().Get("group") != "a&b" || len(u.Query()) != 2 {
+		t.Errorf("reset link %q", href)
+	}
+	if link.Text() != "Reset offsets…" {
+		t.Errorf("reset link text %q", link.Text())
+	}
+}
+
+func TestGroupChart(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ch := Chart{Src: "/clusters/p/groups/g/history?range=1h", Range: "1h", Every: 5 * time.Second,
+		Ranges: []ChartRange{{Key: "1h", Label: "1 hour", Href: "/clusters/p/groups/g?range=1h", Current: true},
+			{Key: "6h", Label: "6 hours", Href: "/clusters/p/groups/g?range=6h"}},
+		Resets: []ResetMarker{{At: at, Label: "reset of orders to earliest (verified)", Href: "/resets/42"}}}
+	doc := render(t, GroupChart(ch))
+	card := doc.Find(`#chart-card[data-testid="chart"]`)
+	if card.Length() != 1 {
+		t.Fatal("no chart card")
+	}
+	six := card.Find(`[data-testid="range-6h"]`)
+	for attr, want := range map[string]string{"href": "/clusters/p/groups/g?range=6h", "hx-get": "/clusters/p/groups/g?range=6h",
+		"hx-target": "#chart-card", "hx-swap": "outerHTML", "hx-push-url": "true", "id": "range-6h"} {
+		if got := six.AttrOr(attr, ""); got != want {
+			t.Errorf("6 h link %s=%q, want %q", attr, got, want)
+		}
+	}
+	if _, current := six.Attr("aria-current"); current || card.Find(`[data-testid="range-1h"]`).AttrOr("aria-current", "") != "true" {
+		t.Error("the current range is not marked alone")
+	}
+	if got := card.Find(`[data-testid="lag-chart"]`).AttrOr("data-every", ""); got != "5000" {
+		t.Errorf("data-every %q", got)
+	}
+	mark := card.Find(`[data-testid="reset-marker"]`)
+	if mark.Length() != 1 || mark.Find("a").AttrOr("href", "") != "/resets/42" || mark.Find("time").AttrOr("datetime", "") != "2026-03-01T12:00:00Z" {
+		t.Errorf("reset marker %q", mark.Text())
+	}
+	if render(t, GroupChart(Chart{})).Find(`[data-testid="no-reset-markers"]`).Length() != 1 {
+		t.Error("no empty state for a range without resets")
+	}
+}
+
+func TestRecentResets(t *testing.T) {
+	now := time.Now()
+	m := Overview{Live: Live{UpdatedAt: now, Now: now, Every: time.Second}, Resets: []RecentReset{
+		{Cluster: "prod", Group: "billing", Topic: "orders", Kind: "timestamp", State: "not_honoured", By: "Olga Operator", At: now,
+			Href: "/resets/7", GroupHref: GroupHref("prod", "billing")},
+	}}
+	doc := render(t, OverviewLive(m))
+	r := doc.Find(`[data-testid="recent-resets"] [data-testid="recent-reset"]`)
+	if r.Length() != 1 || r.AttrOr("data-state", "") != "not_honoured" {
+		t.Fatalf("%d recent resets", r.Length())
+	}
+	if r.Find(`[data-testid="reset-href"]`).AttrOr("href", "") != "/resets/7" || !strings.Contains(r.Text(), "not honoured") ||
+		!strings.Contains(r.Text(), "Olga Operator") || r.Find(`a[href="/clusters/prod/groups/billing"]`).Length() != 1 {
+		t.Errorf("recent reset %q", strings.Join(strings.Fields(r.Text()), " "))
+	}
+	if doc.Find(`[data-testid="no-resets"]`).Length() != 0 {
+		t.Error("an empty state next to a reset")
+	}
+}
