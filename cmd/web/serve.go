@@ -57,6 +57,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	if _, err := audit.RecordConfig(startCtx, pool, audit.SummarizeConfig(cfg, authn.Policy().Digest)); err != nil {
+		return err
+	}
 	var rules []reset.ApprovalRule
 	for _, r := range cfg.Reset.Approvals {
 		rules = append(rules, reset.ApprovalRule{Cluster: r.Cluster, Group: r.Group, Count: r.Count})
@@ -88,6 +91,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Metrics:      metricsHandler(pool, clusters.pollers, logger),
 			MetricsToken: cfg.MetricsToken,
 			Store:        pool,
+			Audit:        pool,
 			Watched:      watched(cfg.Clusters),
 			Resets:       resets,
 			Trail:        trail,

@@ -26,6 +26,11 @@ func (s *Service) Visibility(ctx context.Context, perm Permission) Visibility {
 	return s.policy.Current().Visibility(p.subject(), perm, s.cfg.AnonymousRead)
 }
 
+// VisibilityOf returns what perm lets a principal reach, for requests not yet authorized.
+func (s *Service) VisibilityOf(p Principal, perm Permission) Visibility {
+	return s.policy.Current().Visibility(p.subject(), perm, s.cfg.AnonymousRead)
+}
+
 // Visibility returns what perm lets subject reach under this policy.
 func (p *Policy) Visibility(s Subject, perm Permission, anonymousRead bool) Visibility {
 	var v Visibility
@@ -117,4 +122,19 @@ func appendNew(dst, ps []string) []string {
 		}
 	}
 	return dst
+}
+
+// Everywhere reports whether the permission reaches every cluster and every group: a grant
+// for "*" clusters and "*" groups, and no deny rule taking any of it away. The audit trail
+// needs it: its entries span clusters, and some (sign-ins) belong to none.
+func (v Visibility) Everywhere() bool {
+	if len(v.denies) > 0 {
+		return false
+	}
+	for _, g := range v.grants {
+		if slices.Contains(g.Clusters, "*") && slices.Contains(g.Groups, "*") {
+			return true
+		}
+	}
+	return false
 }

@@ -71,7 +71,7 @@ func (s *Server) protect(rt route) http.Handler {
 		}
 		ctx := views.WithViewer(r.Context(), views.Viewer{Name: p.DisplayName(), Anonymous: !p.SignedIn(), CanSignIn: a.SignInEnabled(),
 			Resets: may(auth.PermRequestReset, auth.PermApproveReset, auth.PermExecuteReset, auth.PermViewAudit),
-			Audit:  may(auth.PermViewAudit)})
+			Audit:  a.VisibilityOf(p, auth.PermViewAudit).Everywhere()})
 		r = r.WithContext(ctx)
 		if !d.Allowed {
 			if !p.SignedIn() && a.SignInEnabled() {

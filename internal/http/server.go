@@ -47,6 +47,9 @@ type Deps struct {
 	MetricsToken string
 	// Store is where the dashboard pages read what the pollers stored.
 	Store storage.DBTX
+	// Audit is where audit exports read, each in a snapshot transaction of its own; when
+	// nil, Store is used if it can begin transactions (a pool can).
+	Audit AuditStore
 	// Watched are the configured clusters, in order, with their poll intervals.
 	Watched []WatchedCluster
 	// Resets runs the offset reset workflow; Trail says who acts and from where for the
