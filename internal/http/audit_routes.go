@@ -37,7 +37,7 @@ func (s *Server) wholeTrail(perm auth.Permission, h handlerFunc) handlerFunc {
 		}
 		p, _ := auth.PrincipalFrom(r.Context())
 		d := auth.Denial{Who: p.Who(), Permission: perm, Method: r.Method, Path: r.URL.Path,
-			Reason: "the grant of " + string(perm) + " does not cover every cluster and group",
+			Reason:    "the grant of " + string(perm) + " does not cover every cluster and group",
 			RequestID: middleware.GetReqID(r.Context()), RemoteAddr: r.RemoteAddr}
 		if p.Identity != nil {
 			d.Name, d.Issuer, d.User = p.Identity.Name, p.Identity.Issuer, p.Identity
