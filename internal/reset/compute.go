@@ -136,6 +136,13 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 			add("offline", false, "No consumer of the group is connected to broker %s%s: the committed offsets are written directly, and consumers started later begin there.", b.Name, version(b.Version))
 		}
 	}
+	if spec.Kind == ToTime {
+		for _, b := range p.Brokers {
+			if strings.HasPrefix(b.Version, "V4") {
+				add("time_boundary", false, "Broker %s%s answers a point in time with a message next to it rather than strictly the first one stored at or after it: a message stored just before the time may be consumed again (the targets above are the broker's own answers).", b.Name, version(b.Version))
+			}
+		}
+	}
 	if strings.EqualFold(p.ConsumeType, "CONSUME_POP") || strings.EqualFold(p.ConsumeType, "ConsumePop") {
 		add("pop", false, "The group consumes with pop: messages already popped stay invisible until their invisible time ends or they are acknowledged, whatever the reset; the broker clears its pop bookkeeping for the reset queues.")
 	}

@@ -151,6 +151,9 @@ func (s *Service) verify(ctx context.Context, id string) error {
 	if err != nil || r.Outcome == nil {
 		return err
 	}
+	if r.VerifiedAt != nil || (r.State != Executed && r.State != Partial) {
+		return nil // verified meanwhile by another replica or loop
+	}
 	c, err := s.Cluster(r.Cluster)
 	if err != nil {
 		return err
