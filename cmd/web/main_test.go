@@ -172,6 +172,7 @@ func TestBadConfigurationStopsWithOneClearLine(t *testing.T) {
 		{"port in use", with("LAGBOARD_ADDR", busy.Addr().String()), []string{"LAGBOARD_ADDR: cannot listen on " + busy.Addr().String(), "address already in use"}},
 		{"bad log level", with("LAGBOARD_LOG_LEVEL", "loud"), []string{`LAGBOARD_LOG_LEVEL: "loud" is not one of`}},
 		{"bad duration", with("LAGBOARD_SHUTDOWN_TIMEOUT", "soon"), []string{`LAGBOARD_SHUTDOWN_TIMEOUT: "soon" is not a positive duration`}},
+		{"bad approval rule", with("LAGBOARD_RESET_APPROVALS", "prod=2"), []string{`LAGBOARD_RESET_APPROVALS: entry 1 "prod=2" is not cluster/group=count`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
