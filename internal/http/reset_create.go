@@ -1,0 +1,116 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/reset"
+	"github.com/lagboard/lagboard/internal/views"
+)
+
+// resetPreview computes what the form would do now and stores nothing. htmx gets the
+// preview fragment (with the reason there is none, when a field is missing or a broker
+// says no, so the page never shows a stale preview); a form posted without scripts gets
+// the whole page with the preview under the form.
+func (s *Server) resetPreview(w http.ResponseWriter, r *http.Request) error {
+	if err := s.resetsOn(); err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errcode.Errorf(errcode.Invalid, "The form could not be read.")
+	}
+	in := parseResetForm(r.PostForm)
+	if err := s.mayRequest(r, in.form.Cluster, in.form.Group); err != nil {
+		return err
+	}
+	var m views.ResetFormPage
+	if in.err != nil {
+		m.PreviewNote = errcode.Message(in.err)
+	} else {
+		ctx, cancel := loadContext(r)
+		defer cancel()
+		p, err := s.deps.Resets.Preview(ctx, s.who(r), in.spec)
+		switch code := errcode.Code(err); {
+		case err == nil:
+			pv := previewView(p)
+			m.Preview = &pv
+		case code == errcode.Forbidden || code == errcode.Internal:
+			return err
+		default:
+			m.PreviewNote = "No preview: " + errcode.Message(err)
+		}
+	}
+	if isHTMX(r) {
+		s.render(w, r, http.StatusOK, views.ResetPreviewFragment(m))
+		return nil
+	}
+	full, err := s.resetFormModel(r, in)
+	if err != nil {
+		return err
+	}
+	full.Preview, full.PreviewNote = m.Preview, m.PreviewNote
+	s.render(w, r, http.StatusOK, views.ResetNewView(s.formChrome(), full))
+	return nil
+}
+
+// resetCreate requests the reset: the service freezes its preview into a pending request.
+// Success goes to the request's page. A wrong field, or a group that already has an open
+// request on the topic (409, with a link to it), shows the form again as it was sent.
+func (s *Server) resetCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := s.resetsOn(); err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errcode.Errorf(errcode.Invalid, "The form could not be read.")
+	}
+	in := parseResetForm(r.PostForm)
+	if err := s.mayRequest(r, in.form.Cluster, in.form.Group); err != nil {
+		return err
+	}
+	err := in.err
+	if err == nil {
+		var req reset.Request
+		if req, err = s.deps.Resets.Create(r.Context(), s.who(r), in.spec, in.form.Reason, in.form.Ticket); err == nil {
+			seeOther(w, r, views.ResetRequestHref(req.ID))
+			return nil
+		}
+	}
+	code := errcode.Code(err)
+	if code == errcode.Forbidden || code == errcode.Internal {
+		return err
+	}
+	m, ferr := s.resetFormModel(r, in)
+	if ferr != nil {
+		return ferr
+	}
+	m.Error = errcode.Message(err)
+	if code == errcode.Conflict {
+		open, lerr := s.deps.Resets.List(r.Context(), reset.Filter{States: openStates, Cluster: in.spec.Cluster,
+			Group: in.spec.Group, Topic: in.spec.Topic, Limit: 1})
+		if lerr != nil {
+			return lerr
+		}
+		if len(open) > 0 {
+			m.OpenHref = views.ResetRequestHref(open[0].ID)
+		}
+	}
+	if isHTMX(r) {
+		s.render(w, r, statusOf(code), views.ResetFormFragment(m))
+		return nil
+	}
+	s.render(w, r, statusOf(code), views.ResetNewView(s.formChrome(), m))
+	return nil
+}
+
+// openStates are the states of a request that blocks another on its group and topic.
+var openStates = []reset.State{reset.Pending, reset.Approved, reset.Executing}
+
+// seeOther ends a POST on another page: a 303 for browsers, HX-Redirect for htmx.
+func seeOther(w http.ResponseWriter, r *http.Request, target string) {
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", target)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}

@@ -1,0 +1,153 @@
+package http
+
+import (
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/reset"
+	"github.com/lagboard/lagboard/internal/views"
+)
+
+// resetInput is the request form as the user sent it: what to show again, whatever
+// happens, and the spec it asks for.
+type resetInput struct {
+	form views.ResetForm
+	spec reset.Spec
+	// checked and offsets are the queue fields, by "broker/queueId" label.
+	checked map[string]bool
+	offsets map[string]string
+	// err says what is wrong with the input (errcode.Invalid); the form is kept anyway.
+	err error
+}
+
+// datetime-local values, with and without seconds.
+var localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04"}
+
+// parseResetForm reads the request form. It never fails: a wrong field is in err, and
+// everything typed is in form to show again.
+func parseResetForm(v url.Values) resetInput {
+	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	in := resetInput{checked: map[string]bool{}, offsets: map[string]string{}}
+	f := &in.form
+	f.Cluster, f.Group, f.Topic, f.Kind = get("cluster"), get("group"), get("topic"), get("kind")
+	f.Time, f.TimeUTC, f.By, f.Scope = get("time"), get("time_utc"), get("by"), get("scope")
+	f.Reason, f.Ticket = v.Get("reason"), v.Get("ticket")
+	if f.Scope != "chosen" {
+		f.Scope = "all"
+	}
+	for _, k := range reset.Kinds() {
+		f.Kinds = append(f.Kinds, views.Option{Value: string(k), Label: k.Label()})
+	}
+	for _, q := range v["queue"] {
+		in.checked[strings.TrimSpace(q)] = true
+	}
+	for k, vs := range v {
+		if label, ok := strings.CutPrefix(k, "offset."); ok && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+			in.offsets[label] = strings.TrimSpace(vs[0])
+		}
+	}
+	in.spec, in.err = specOf(in)
+	return in
+}
+
+// specOf builds the spec the form asks for; the service checks the rest.
+func specOf(in resetInput) (reset.Spec, error) {
+	f := in.form
+	s := reset.Spec{Cluster: f.Cluster, Group: f.Group, Topic: f.Topic, Kind: reset.Kind(f.Kind)}
+	invalid := func(format string, args ...any) (reset.Spec, error) {
+		return s, errcode.Errorf(errcode.Invalid, format, args...)
+	}
+	switch {
+	case f.Cluster == "" || f.Group == "" || f.Topic == "":
+		return invalid("Give the cluster, the consumer group and the topic.")
+	case f.Kind == "":
+		return invalid("Choose what to reset to.")
+	}
+	switch s.Kind {
+	case reset.ToTime:
+		t, err := parseFormTime(f.Time, f.TimeUTC)
+		if err != nil {
+			return s, err
+		}
+		s.Time = t
+	case reset.Shift:
+		n, err := strconv.ParseInt(f.By, 10, 64)
+		if err != nil {
+			return invalid("The shift must be a whole number of messages, such as -500 or 200.")
+		}
+		s.By = n
+	case reset.ToOffsets:
+		s.Offsets = map[reset.QueueRef]int64{}
+		for label, o := range in.offsets {
+			q, err := reset.ParseQueue(label)
+			if err != nil {
+				return s, err
+			}
+			n, err := strconv.ParseInt(o, 10, 64)
+			if err != nil {
+				return invalid("The exact offset %q for queue %s is not a whole number.", o, label)
+			}
+			s.Offsets[q] = n
+		}
+	}
+	if f.Scope == "chosen" && s.Kind != reset.ToOffsets {
+		labels := make([]string, 0, len(in.checked))
+		for l := range in.checked {
+			labels = append(labels, l)
+		}
+		sort.Strings(labels)
+		for _, l := range labels {
+			q, err := reset.ParseQueue(l)
+			if err != nil {
+				return s, err
+			}
+			s.Queues = append(s.Queues, q)
+		}
+		if len(s.Queues) == 0 {
+			return invalid("Tick the queues to reset, or choose every queue of the topic.")
+		}
+	}
+	return s, nil
+}
+
+// parseFormTime reads the point in time: the UTC instant the page's script computed from
+// the viewer's time zone, or else the typed value read as UTC.
+func parseFormTime(local, utc string) (time.Time, error) {
+	if utc != "" {
+		if t, err := time.Parse(time.RFC3339, utc); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if local == "" {
+		return time.Time{}, errcode.Errorf(errcode.Invalid, "Give the point in time to reset to.")
+	}
+	for _, l := range localLayouts {
+		if t, err := time.ParseInLocation(l, local, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errcode.Errorf(errcode.Invalid, "The point in time %q is not a date and time such as 2025-03-01T14:30.", local)
+}
+
+// withQueues lists the topic's queues in the form, ticked and filled in as sent.
+func (in *resetInput) withQueues(p reset.Preview) {
+	for _, q := range p.Queues {
+		label := q.String()
+		in.form.Queues = append(in.form.Queues, views.FormQueue{
+			Label: label, Checked: in.checked[label], Offset: in.offsets[label],
+			Current: offsetText(q.Current), Min: views.Count(q.Min), Max: views.Count(q.Max),
+		})
+	}
+}
+
+// offsetText is a committed offset for people: "none" when the group has none.
+func offsetText(n int64) string {
+	if n < 0 {
+		return "none"
+	}
+	return views.Count(n)
+}

@@ -1,0 +1,112 @@
+package views
+
+import (
+	"net/url"
+	"time"
+)
+
+// ResetListPage is the list of offset reset requests, filtered as its URL says.
+type ResetListPage struct {
+	Filter ResetFilter
+	// States are the choices of the state filter; Clusters those of the cluster filter.
+	States   []Option
+	Clusters []string
+	Rows     []ResetListRow
+	// CanRequest shows the link to request a reset.
+	CanRequest bool
+}
+
+// Option is one choice of a select or a set of radio buttons.
+type Option struct {
+	Value, Label string
+}
+
+// ResetFilter is the list's filters, as the query string carries them.
+type ResetFilter struct {
+	State, Cluster, Group, Topic string
+}
+
+// Filtered reports whether any filter is set.
+func (f ResetFilter) Filtered() bool {
+	return f.State != "" || f.Cluster != "" || f.Group != "" || f.Topic != ""
+}
+
+// ResetListRow is one request in the list.
+type ResetListRow struct {
+	ID, Href              string
+	Cluster, Group, Topic string
+	Target                string
+	State, StateLabel     string
+	RequestedBy           string
+	RequestedAt           time.Time
+	Approvals, Required   int
+}
+
+// ResetRequestHref is the page of a reset request.
+func ResetRequestHref(id string) string { return "/resets/" + url.PathEscape(id) }
+
+// ResetStateBadge is the badge class of a reset request's state.
+func ResetStateBadge(state string) string {
+	switch state {
+	case "verified", "executed", "approved":
+		return "badge ok"
+	case "pending", "executing":
+		return "badge stale"
+	case "partial", "not_honoured", "expired", "cancelled":
+		return "badge warn"
+	}
+	return "badge err"
+}
+
+// ResetPreview is a preview table: what a reset moves, queue by queue.
+type ResetPreview struct {
+	At       time.Time
+	Rows     []PreviewRow
+	Totals   PreviewTotals
+	Warnings []ResetWarning
+	Brokers  []PreviewBroker
+	// Blocked is set when a warning says the reset cannot be carried out as asked.
+	Blocked bool
+}
+
+// PreviewRow is one queue of a preview.
+type PreviewRow struct {
+	Broker  string
+	QueueID int
+	// Current is the committed offset, "none" when the group has none on the queue.
+	Current, Min, Max, Requested, Target string
+	Clamped                              bool
+	// Change is signed ("−120", "+30", "0"); Reconsume and Skip are counts.
+	Change, Reconsume, Skip string
+}
+
+// PreviewTotals sum a preview.
+type PreviewTotals struct {
+	Queues, Changed, Clamped int
+	Reconsume, Skip          string
+}
+
+// PreviewBroker is one broker of the topic and how it carries out the reset.
+type PreviewBroker struct {
+	Name, Version, Path string
+	Online              int
+}
+
+// ResetWarning is a warning of a preview; a blocking one stops the request.
+type ResetWarning struct {
+	Code, Text string
+	Blocking   bool
+}
+
+// pathLabel says how a broker carries out the reset.
+func pathLabel(path string) string {
+	switch path {
+	case "server":
+		return "resets on the server"
+	case "client":
+		return "hands the reset to its clients"
+	case "direct":
+		return "has its offsets written directly"
+	}
+	return path
+}

@@ -1,0 +1,130 @@
+package views
+
+import "time"
+
+// ResetPage is the page of one reset request: what was asked and why, the frozen
+// preview, the approvers' decisions, what execution did and what verification saw.
+type ResetPage struct {
+	ID, Self              string
+	Cluster, Group, Topic string
+	GroupHref             string
+	Kind, Target, Scope   string
+	Reason, Ticket        string
+	RequestedBy           string
+	RequestedAt           time.Time
+	ExpiresAt             time.Time
+	// Overdue is set when the request is past its expiry but not marked expired yet.
+	Overdue           bool
+	State, StateLabel string
+	// Live makes the state fragment poll while execution or verification runs.
+	Live                bool
+	Approvals, Required int
+	Decisions           []ResetDecision
+	Preview             ResetPreview
+	ExecutedBy          string
+	ExecutedAt          *time.Time
+	Outcome             *ResetOutcome
+	Verification        *ResetVerification
+	ClosedBy            string
+	ClosedAt            *time.Time
+	CloseComment        string
+	Timeline            []TimelineItem
+	// What the viewer may do here; the server checks again on every action.
+	CanDecide, CanExecute, CanCancel bool
+}
+
+// Actions reports whether the viewer has any action on the request.
+func (m ResetPage) Actions() bool { return m.CanDecide || m.CanExecute || m.CanCancel }
+
+// ResetDecision is one approver's approval or rejection.
+type ResetDecision struct {
+	By       string
+	Approved bool
+	Comment  string
+	At       time.Time
+}
+
+// ResetOutcome is what execution did on each queue.
+type ResetOutcome struct {
+	At   time.Time
+	Rows []OutcomeRow
+	// Changed, Unchanged, Handed and Failed count the queues by result.
+	Changed, Unchanged, Handed, Failed int
+}
+
+// Partial reports whether some queues failed and others did not.
+func (o ResetOutcome) Partial() bool { return o.Failed > 0 && o.Failed < len(o.Rows) }
+
+// AllFailed reports whether every queue failed.
+func (o ResetOutcome) AllFailed() bool { return o.Failed > 0 && o.Failed == len(o.Rows) }
+
+// OutcomeRow is one queue's result.
+type OutcomeRow struct {
+	Queue, Path    string
+	Before, Target string
+	// Result is changed, unchanged, handed or failed; Error the broker's answer.
+	Result, Error string
+}
+
+// ResetVerification is what the verifier saw after execution.
+type ResetVerification struct {
+	At   time.Time
+	Rows []VerifyRow
+	// Done is set once the verifier concluded (verified or not honoured).
+	Done bool
+}
+
+// VerifyRow is one queue's verification.
+type VerifyRow struct {
+	Queue, Target, Seen string
+	Honoured            bool
+	HonouredAt          *time.Time
+}
+
+// TimelineItem is one entry of the request's history, from the audit trail.
+type TimelineItem struct {
+	At      time.Time
+	Actor   string
+	Action  string
+	Outcome string
+	Reason  string
+	Error   string
+}
+
+// ActionLabel says what a timeline entry's action did.
+func (t TimelineItem) ActionLabel() string {
+	switch t.Action {
+	case "reset.requested":
+		return "requested"
+	case "reset.approved":
+		return "approved"
+	case "reset.rejected":
+		return "rejected"
+	case "reset.cancelled":
+		return "cancelled"
+	case "reset.expired":
+		return "expired"
+	case "reset.started":
+		return "started execution"
+	case "reset.executed":
+		return "executed"
+	case "reset.refused":
+		return "refused execution"
+	case "reset.verified":
+		return "verified"
+	case "reset.not_honoured":
+		return "found not honoured"
+	}
+	return t.Action
+}
+
+// OutcomeClass is the badge class of a queue's result.
+func OutcomeClass(result string) string {
+	switch result {
+	case "changed", "unchanged":
+		return "badge ok"
+	case "handed":
+		return "badge stale"
+	}
+	return "badge err"
+}

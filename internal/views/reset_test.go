@@ -1,0 +1,95 @@
+package views
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestResetPreviewMarksClampedAndBlocking(t *testing.T) {
+	p := ResetPreview{At: time.Now(), Blocked: true,
+		Rows: []PreviewRow{
+			{Broker: "b1", QueueID: 0, Current: "1,200", Min: "1,000", Max: "5,000", Requested: "900", Target: "1,000", Clamped: true, Change: "−200", Reconsume: "200", Skip: "0"},
+			{Broker: "b1", QueueID: 1, Current: "none", Min: "0", Max: "10", Requested: "0", Target: "0", Change: "0", Reconsume: "0", Skip: "0"},
+		},
+		Totals:   PreviewTotals{Queues: 2, Changed: 2, Clamped: 1, Reconsume: "200", Skip: "0"},
+		Warnings: []ResetWarning{{Code: "client_path", Text: "Stop the consumers.", Blocking: true}, {Code: "clamped", Text: "1 of 2 queues clamped."}},
+	}
+	doc := render(t, ResetPreviewFragment(ResetFormPage{Preview: &p}))
+	rows := doc.Find(`[data-testid="preview-row"]`)
+	if rows.Length() != 2 {
+		t.Fatalf("%d rows", rows.Length())
+	}
+	if got := rows.Eq(0).Find(`[data-testid="clamped"]`).Text(); !strings.Contains(got, "clamped from 900") {
+		t.Errorf("clamped queue shows %q", got)
+	}
+	if rows.Eq(1).Find(`[data-testid="clamped"]`).Length() != 0 {
+		t.Error("a queue within its range is marked clamped")
+	}
+	if got := rows.Eq(1).Find(`[data-testid="current"]`).Text(); got != "none" {
+		t.Errorf("a queue without a commit shows %q", got)
+	}
+	blocking := doc.Find(`[data-testid="warning"][data-blocking="true"]`)
+	if blocking.Length() != 1 || blocking.AttrOr("role", "") != "alert" {
+		t.Errorf("blocking warnings: %d, role %q", blocking.Length(), blocking.AttrOr("role", ""))
+	}
+	if _, disabled := doc.Find(`[data-testid="submit-reset"]`).Attr("disabled"); !disabled {
+		t.Error("submit is enabled despite a blocking warning")
+	}
+	if got := doc.Find(`[data-testid="total-reconsume"]`).Text(); got != "200" {
+		t.Errorf("total re-consumed %q", got)
+	}
+}
+
+func TestResetPageShowsPartialFailureAsSuch(t *testing.T) {
+	now := time.Now()
+	m := ResetPage{ID: "x", Self: "/resets/x", State: "partial", StateLabel: "Partly executed", Approvals: 1, Required: 1,
+		Outcome: &ResetOutcome{At: now, Changed: 1, Failed: 1, Rows: []OutcomeRow{
+			{Queue: "b1/0", Path: "direct", Before: "5", Target: "0", Result: "changed"},
+			{Queue: "b2/0", Path: "direct", Before: "5", Target: "0", Result: "failed", Error: "broker b2 refused: SYSTEM_BUSY"},
+		}},
+		Timeline: []TimelineItem{{At: now, Actor: "Otto", Action: "reset.executed", Outcome: "failure", Error: "1 of 2 queues failed"}},
+	}
+	doc := render(t, ResetLive(m))
+	if doc.Find(`[data-testid="partial"]`).Length() != 1 {
+		t.Error("a partial execution is not called out")
+	}
+	if got := doc.Find(`[data-testid="outcome-row"][data-result="failed"] [data-testid="outcome-error"]`).Text(); !strings.Contains(got, "SYSTEM_BUSY") {
+		t.Errorf("the broker's error is not shown: %q", got)
+	}
+	if doc.Find(`[data-testid="actions"]`).Length() != 0 {
+		t.Error("actions are shown to someone who may take none")
+	}
+	if _, polls := doc.Find(`[data-testid="reset-live"]`).Attr("hx-trigger"); polls {
+		t.Error("a concluded request polls")
+	}
+	if got := doc.Find(`[data-testid="timeline-item"]`).AttrOr("data-outcome", ""); got != "failure" {
+		t.Errorf("timeline outcome %q", got)
+	}
+}
+
+func TestResetFormKeepsWhatWasTyped(t *testing.T) {
+	f := ResetForm{Cluster: "prod", Group: "orders", Topic: "%RETRY%orders", Topics: []string{"orders", "%RETRY%orders"},
+		Kind: "shift", By: "-50", Scope: "chosen", Reason: "line one\nline two", Ticket: "OPS-9",
+		Kinds:  []Option{{"earliest", "To earliest"}, {"shift", "Shift"}},
+		Queues: []FormQueue{{Label: "b1/0", Checked: true}, {Label: "b1/1"}}}
+	doc := render(t, ResetFormFragment(ResetFormPage{Form: f, Error: "The shift is too large."}))
+	if got := doc.Find(`textarea[name="reason"]`).Text(); got != f.Reason {
+		t.Errorf("reason %q", got)
+	}
+	if got := doc.Find(`select[name="topic"] option[selected]`).AttrOr("value", ""); got != "%RETRY%orders" {
+		t.Errorf("selected topic %q", got)
+	}
+	if _, ok := doc.Find(`[data-testid="kind-shift"]`).Attr("checked"); !ok {
+		t.Error("the kind is not kept")
+	}
+	if _, ok := doc.Find(`input[name="queue"][value="b1/0"]`).Attr("checked"); !ok {
+		t.Error("the ticked queue is not kept")
+	}
+	if got := doc.Find(`[data-testid="form-error"]`).Text(); !strings.Contains(got, "too large") {
+		t.Errorf("error %q", got)
+	}
+	if doc.Find(`label:has(textarea[name="reason"])`).Length() != 1 {
+		t.Error("the reason has no label")
+	}
+}

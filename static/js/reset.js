@@ -1,0 +1,49 @@
+// The reset request form's point in time: typed in the viewer's time zone, sent as UTC.
+// Without this script the server reads the typed time as UTC, and the page says so.
+(function () {
+  "use strict";
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // sync copies the datetime-local value, which the browser reads as local time, into
+  // the hidden time_utc field as an RFC 3339 instant.
+  function sync(form) {
+    var local = form.querySelector("input[name=time]");
+    var utc = form.querySelector("input[name=time_utc]");
+    if (!local || !utc) { return; }
+    var d = local.value ? new Date(local.value) : null;
+    utc.value = d && !isNaN(d) ? d.toISOString().replace(".000Z", "Z") : "";
+  }
+
+  function note(root) {
+    var el = root.querySelector("[data-tz-note]");
+    if (!el) { return; }
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "your browser's time zone";
+    var off = -new Date().getTimezoneOffset();
+    var sign = off < 0 ? "−" : "+";
+    off = Math.abs(off);
+    el.textContent = "The time is read in your time zone, " + zone + " (UTC" + sign + pad(Math.floor(off / 60)) +
+      ":" + pad(off % 60) + " now), and sent to the server as UTC.";
+  }
+
+  function resetForm(el) { return el && el.form && el.form.id === "reset-form" ? el.form : null; }
+
+  // Capturing listeners run before htmx's, so a preview request carries the new value.
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      var f = resetForm(e.target);
+      if (f) { sync(f); }
+    }, true);
+  });
+  document.addEventListener("submit", function (e) {
+    if (e.target && e.target.id === "reset-form") { sync(e.target); }
+  }, true);
+  document.addEventListener("htmx:afterSettle", function () {
+    var f = document.getElementById("reset-form");
+    if (f) { note(f); sync(f); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var f = document.getElementById("reset-form");
+    if (f) { note(f); sync(f); }
+  });
+})();
