@@ -85,7 +85,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Logger:       logger,
 			Assets:       assets,
 			Readiness:    storage.Readiness{Pool: pool, Migrations: migs},
-			Clusters:     dir,
 			Version:      version,
 			Auth:         authn,
 			Metrics:      metricsHandler(pool, clusters.pollers, logger),

@@ -25,7 +25,6 @@ import (
 	"github.com/lagboard/lagboard/internal/auth/authtest"
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/devidp"
-	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 	"github.com/lagboard/lagboard/static"
 )
@@ -70,12 +69,6 @@ type testEnv struct {
 	logs       *syncBuffer
 	policyPath string
 	issuer     *authtest.Issuer
-}
-
-type fakeClusters struct{}
-
-func (fakeClusters) Describe(context.Context) []discovery.Cluster {
-	return []discovery.Cluster{{Name: "prod", NamesrvAddrs: []string{"10.0.0.1:9876"}}, {Name: "staging", NamesrvAddrs: []string{"10.0.0.2:9876"}}}
 }
 
 type alwaysReady struct{}
@@ -136,7 +129,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	env.auth = a
-	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Clusters: fakeClusters{}, Version: "test", Auth: a,
+	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Version: "test", Auth: a,
 		Store: env.pool, Watched: []WatchedCluster{{"prod", 10 * time.Second}, {"staging", 10 * time.Second}}})
 	dash.Config.Handler = env.server
 	dash.Start()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
-	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/views"
 )
@@ -120,15 +119,4 @@ func (s *Server) needSignIn(w http.ResponseWriter, r *http.Request) {
 // signInURL is the sign-in route coming back to path afterwards.
 func signInURL(path string) string {
 	return "/auth/login?" + url.Values{"return_to": {auth.SafeReturnTo(path)}}.Encode()
-}
-
-// visibleClusters keeps the clusters the request's user may view.
-func (s *Server) visibleClusters(r *http.Request, clusters []discovery.Cluster) []discovery.Cluster {
-	var out []discovery.Cluster
-	for _, c := range clusters {
-		if s.deps.Auth.Allowed(r.Context(), auth.PermViewDashboard, auth.Scope{Cluster: c.Name}) {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -104,7 +104,7 @@ func newResetEnv(t *testing.T, drift int64) *resetEnv {
 	svc := reset.New(reset.Options{Pool: env.pool, Logger: logger, Now: clock.Now, Expiry: time.Hour, DriftTolerance: drift,
 		Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{mq.NamesrvAddr}, Admin: admin}}})
 	env.auth = a
-	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Clusters: fakeClusters{}, Version: "test",
+	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Version: "test",
 		Auth: a, Store: env.pool, Watched: []WatchedCluster{{resetCluster, 10 * time.Second}}, Resets: svc, Trail: trail})
 	dash.Config.Handler = env.server
 	dash.Start()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
-	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
@@ -27,17 +26,11 @@ type Readiness interface {
 	Ready(ctx context.Context) error
 }
 
-// ClusterDirectory describes the configured clusters as their name servers see them now.
-type ClusterDirectory interface {
-	Describe(ctx context.Context) []discovery.Cluster
-}
-
 // Deps are the server's collaborators, passed in by run.
 type Deps struct {
 	Logger    *slog.Logger
 	Assets    *static.Assets
 	Readiness Readiness
-	Clusters  ClusterDirectory
 	Version   string
 	// Auth signs people in and decides what each route lets them do.
 	Auth *auth.Service

@@ -21,6 +21,9 @@ type Filter struct {
 	Limit int
 }
 
+// maxScanned caps the rows List reads for one page.
+const maxScanned = 10000
+
 // List returns requests matching f, newest first.
 func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
 	var where []string
@@ -50,7 +53,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
 	if limit <= 0 {
 		limit = 200
 	}
-	q += ` ORDER BY requested_at DESC, id`
+	// The visibility filter runs on the rows read, so more are read than shown; the cap
+	// bounds a page however many requests the database holds.
+	q += ` ORDER BY requested_at DESC, id LIMIT ` + arg(min(limit*50, maxScanned))
 	rows, err := s.o.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list reset requests: %w", err)
