@@ -57,6 +57,9 @@ type envOptions struct {
 	anonymousRead     bool
 	noSignIn          bool // anonymous read only, no provider
 	trustedProxies    []netip.Prefix
+	policy            string        // the policy file; testPolicy when empty
+	users             []devidp.User // more users of the dev provider
+	deps              func(*testEnv, *Deps)
 }
 
 // testEnv is the dashboard's HTTP server with real auth: Postgres sessions and the dev
@@ -69,6 +72,8 @@ type testEnv struct {
 	logs       *syncBuffer
 	policyPath string
 	issuer     *authtest.Issuer
+	logger     *slog.Logger
+	trail      *audit.Recorder
 }
 
 type alwaysReady struct{}
@@ -98,7 +103,11 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	dash := httptest.NewUnstartedServer(nil)
 	env := &testEnv{URL: "http://" + dash.Listener.Addr().String(), pool: stacktest.DB(t), logs: &syncBuffer{}}
 	env.policyPath = filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(env.policyPath, []byte(testPolicy), 0o600); err != nil {
+	policy := testPolicy
+	if o.policy != "" {
+		policy = o.policy
+	}
+	if err := os.WriteFile(env.policyPath, []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Auth{
@@ -116,7 +125,7 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 		env.issuer = authtest.NewIssuer(t, cfg.OIDC.RedirectURL)
 		cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret = env.issuer.URL, authtest.ClientID, authtest.ClientSecret
 	default:
-		cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret = startDevIDP(t, cfg.OIDC.RedirectURL, !o.noGroupsInIDToken), devidp.DemoClientID, devidp.DemoClientSecret
+		cfg.OIDC.Issuer, cfg.OIDC.ClientID, cfg.OIDC.ClientSecret = startDevIDP(t, cfg.OIDC.RedirectURL, !o.noGroupsInIDToken, o.users...), devidp.DemoClientID, devidp.DemoClientSecret
 	}
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	trail := audit.NewRecorder(audit.RecorderOptions{Pool: env.pool, Logger: logger, GroupsClaim: "groups", TrustedProxies: o.trustedProxies})
@@ -128,9 +137,13 @@ func newEnv(t *testing.T, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.auth = a
-	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Version: "test", Auth: a,
-		Store: env.pool, Watched: []WatchedCluster{{"prod", 10 * time.Second}, {"staging", 10 * time.Second}}})
+	env.auth, env.logger, env.trail = a, logger, trail
+	deps := Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Version: "test", Auth: a,
+		Store: env.pool, Watched: []WatchedCluster{{"prod", 10 * time.Second}, {"staging", 10 * time.Second}}}
+	if o.deps != nil {
+		o.deps(env, &deps)
+	}
+	env.server = New(deps)
 	dash.Config.Handler = env.server
 	dash.Start()
 	t.Cleanup(func() {
@@ -149,13 +162,14 @@ func cmp(d, def time.Duration) time.Duration {
 	return d
 }
 
-// startDevIDP serves the dev provider with the demo and extra users and returns its issuer.
-func startDevIDP(t *testing.T, redirectURL string, groupsInIDToken bool) string {
+// startDevIDP serves the dev provider with the demo, extra and more users and returns its
+// issuer.
+func startDevIDP(t *testing.T, redirectURL string, groupsInIDToken bool, more ...devidp.User) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	idp, err := devidp.New(t.Context(), devidp.Config{
-		Issuer: issuer, Users: append(devidp.DemoUsers(), extraUsers...),
+		Issuer: issuer, Users: append(append(devidp.DemoUsers(), extraUsers...), more...),
 		Clients: []devidp.Client{devidp.DemoClient(redirectURL)}, GroupsInIDToken: &groupsInIDToken,
 	})
 	if err != nil {

@@ -89,6 +89,8 @@ func TestRouteRoleMatrix(t *testing.T) {
 			return true
 		case u == "blocked":
 			return false
+		case u == "scoped" && strings.HasPrefix(rt.pattern, "/audit"):
+			return false // the trail spans every cluster; a grant on some groups does not open it
 		case u == "scoped":
 			return !strings.Contains(rt.pattern, "{cluster") && !strings.Contains(rt.pattern, "{group")
 		}

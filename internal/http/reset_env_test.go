@@ -2,25 +2,17 @@ package http
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lagboard/lagboard/internal/audit"
-	"github.com/lagboard/lagboard/internal/auth"
-	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/devidp"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
-	"github.com/lagboard/lagboard/static"
 )
 
 // resetTestPolicy gives the demo roles everywhere, a lead who is both operator and
@@ -75,62 +67,14 @@ const resetCluster = "prod"
 
 func newResetEnv(t *testing.T, drift int64) *resetEnv {
 	t.Helper()
-	mq := stacktest.Broker(t, stacktest.Versions(t)[0])
-	dash := httptest.NewUnstartedServer(nil)
-	env := &testEnv{URL: "http://" + dash.Listener.Addr().String(), pool: stacktest.DB(t), logs: &syncBuffer{}}
-	env.policyPath = filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(env.policyPath, []byte(resetTestPolicy), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Auth{
-		OIDC: config.OIDC{RedirectURL: env.URL + "/auth/callback", Scopes: []string{"openid", "profile", "email"},
-			GroupsClaim: "groups", NameClaim: "name", ClientID: devidp.DemoClientID, ClientSecret: devidp.DemoClientSecret},
-		PolicyFile: env.policyPath, SessionIdleTimeout: time.Hour, SessionLifetime: 2 * time.Hour,
-	}
-	cfg.OIDC.Issuer = startResetIDP(t, cfg.OIDC.RedirectURL)
-	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	trail := audit.NewRecorder(audit.RecorderOptions{Pool: env.pool, Logger: logger, GroupsClaim: "groups"})
-	a, err := auth.New(t.Context(), auth.Options{Config: cfg, Pool: env.pool, Logger: logger, Denials: trail, Events: trail})
-	if err != nil {
-		t.Fatal(err)
-	}
-	assets, err := static.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := mqadmin.New(mqadmin.Options{})
-	t.Cleanup(func() { admin.Close() })
-	clock := &testClock{}
-	svc := reset.New(reset.Options{Pool: env.pool, Logger: logger, Now: clock.Now, Expiry: time.Hour, DriftTolerance: drift,
-		Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{mq.NamesrvAddr}, Admin: admin}}})
-	env.auth = a
-	env.server = New(Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Version: "test",
-		Auth: a, Store: env.pool, Watched: []WatchedCluster{{resetCluster, 10 * time.Second}}, Resets: svc, Trail: trail})
-	dash.Config.Handler = env.server
-	dash.Start()
-	t.Cleanup(func() {
-		dash.Close()
-		if t.Failed() {
-			t.Logf("server log:\n%s", env.logs)
-		}
-	})
-	return &resetEnv{testEnv: env, svc: svc, mq: mq, admin: admin, clock: clock}
-}
-
-// startResetIDP serves the dev provider with the demo users and resetUsers.
-func startResetIDP(t *testing.T, redirectURL string) string {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + srv.Listener.Addr().String()
-	idp, err := devidp.New(t.Context(), devidp.Config{Issuer: issuer, Users: append(devidp.DemoUsers(), resetUsers...),
-		Clients: []devidp.Client{devidp.DemoClient(redirectURL)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = idp
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return issuer
+	e := &resetEnv{mq: stacktest.Broker(t, stacktest.Versions(t)[0]), admin: mqadmin.New(mqadmin.Options{}), clock: &testClock{}}
+	t.Cleanup(func() { e.admin.Close() })
+	e.testEnv = newEnv(t, envOptions{policy: resetTestPolicy, users: resetUsers, deps: func(env *testEnv, d *Deps) {
+		e.svc = reset.New(reset.Options{Pool: env.pool, Logger: env.logger, Now: e.clock.Now, Expiry: time.Hour, DriftTolerance: drift,
+			Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{e.mq.NamesrvAddr}, Admin: e.admin}}})
+		d.Resets, d.Trail = e.svc, env.trail
+	}})
+	return e
 }
 
 // user signs username in; its client does not follow redirects, so tests see each answer.
