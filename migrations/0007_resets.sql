@@ -16,6 +16,8 @@
 --   not_honoured some set queues went back to where they were (clients overwrote the reset)
 --   rejected, cancelled, expired, refused (execution refused: the group drifted from the
 --   preview or its queues changed; a fresh request is needed)
+--   interrupted  the execution began but its outcome was never recorded (the process
+--                stopped, or the database was unreachable); the offsets must be checked
 CREATE TABLE reset_request (
     id                 uuid PRIMARY KEY,
     cluster            text NOT NULL,
@@ -33,7 +35,7 @@ CREATE TABLE reset_request (
     required_approvals int NOT NULL CHECK (required_approvals >= 1),
     state              text NOT NULL CHECK (state IN ('pending', 'approved', 'executing', 'executed',
                            'partial', 'failed', 'verified', 'not_honoured', 'rejected', 'cancelled',
-                           'expired', 'refused')),
+                           'expired', 'refused', 'interrupted')),
     requested_by       text NOT NULL,
     requested_by_name  text NOT NULL DEFAULT '',
     requested_at       timestamptz NOT NULL,
@@ -53,9 +55,11 @@ CREATE TABLE reset_request (
 );
 
 -- One open request per (cluster, group, topic): a second one is refused while the first
--- is pending, approved or executing.
+-- is pending, approved, executing or executed and still being verified (a second reset
+-- would change what the first one's verification sees).
 CREATE UNIQUE INDEX reset_request_one_open ON reset_request (cluster, group_name, topic)
-    WHERE state IN ('pending', 'approved', 'executing');
+    WHERE state IN ('pending', 'approved', 'executing')
+       OR (state IN ('executed', 'partial') AND verified_at IS NULL);
 CREATE INDEX reset_request_state ON reset_request (state, requested_at DESC);
 CREATE INDEX reset_request_group ON reset_request (cluster, group_name, requested_at DESC);
 

@@ -70,7 +70,7 @@ func newResetEnv(t *testing.T, drift int64) *resetEnv {
 	e := &resetEnv{mq: stacktest.Broker(t, stacktest.Versions(t)[0]), admin: mqadmin.New(mqadmin.Options{}), clock: &testClock{}}
 	t.Cleanup(func() { e.admin.Close() })
 	e.testEnv = newEnv(t, envOptions{policy: resetTestPolicy, users: resetUsers, deps: func(env *testEnv, d *Deps) {
-		e.svc = reset.New(reset.Options{Pool: env.pool, Logger: env.logger, Now: e.clock.Now, Expiry: time.Hour, DriftTolerance: drift,
+		e.svc = reset.New(reset.Options{Pool: env.pool, Logger: env.logger, Now: e.clock.Now, Expiry: time.Hour, DriftTolerance: drift, VerifySettle: time.Second,
 			Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{e.mq.NamesrvAddr}, Admin: e.admin}}})
 		d.Resets, d.Trail = e.svc, env.trail
 	}})

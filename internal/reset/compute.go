@@ -84,13 +84,7 @@ func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.
 	}
 	seen := map[string]bool{}
 	for _, b := range snap.brokers {
-		info := BrokerInfo{Name: b.name, Version: b.version, Online: b.online, Path: PathDirect}
-		switch {
-		case b.serverSide:
-			info.Path = PathServer
-		case b.online > 0:
-			info.Path = PathClient
-		}
+		info := BrokerInfo{Name: b.name, Version: b.version, Online: b.online, Path: pathOf(b)}
 		p.Brokers = append(p.Brokers, info)
 		if b.online > 0 && p.Model == "" {
 			p.Model, p.ConsumeType = b.conn.MessageModel, b.conn.ConsumeType
@@ -127,7 +121,9 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 		case PathServer:
 			add("server_side", false, "Broker %s%s resets on the server: each queue's offset is set exactly and at once; %s", b.Name, version(b.Version), online(b.Online, "online consumers drop what they have pulled and continue from the new offset at their next pull."))
 		case PathClient:
-			if spec.Kind == ToOffsets || spec.Kind == Shift || !spec.AllQueues() {
+			if missing := uncommitted(p.Queues, b.Name); len(missing) > 0 {
+				add("client_path", true, "Broker %s%s hands resets to the %d online clients, and refuses them while a queue has no committed offset (%s). Stop the group's consumers (the offsets are then written directly, exactly as previewed) or wait until every queue has been consumed from once.", b.Name, version(b.Version), b.Online, labels(missing))
+			} else if spec.Kind == ToOffsets || spec.Kind == Shift || !spec.AllQueues() {
 				add("client_path", true, "Broker %s%s hands resets to the %d online clients, and that path can only move every queue of the topic to a point in time, to earliest or to latest. Stop the group's consumers (the offsets are then written directly, exactly as previewed) or choose one of those kinds for all queues.", b.Name, version(b.Version), b.Online)
 			} else {
 				add("client_path", false, "Broker %s%s hands the reset to the %d online clients, which commit the new offsets over the next 10–20 seconds; the broker computes the targets again when the reset is executed, so new messages that arrive before then count as they would then.", b.Name, version(b.Version), b.Online)
@@ -155,6 +151,17 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 	}
 	add("not_covered", false, "Scheduled (delayed) messages not yet due and messages waiting in %%RETRY%%%s are not covered: they are delivered when due, whatever this reset does. Reset the retry topic with a request of its own.", spec.Group)
 	return ws
+}
+
+// uncommitted lists the queues of a broker that have no committed offset.
+func uncommitted(qs []QueuePreview, broker string) []QueueRef {
+	var out []QueueRef
+	for _, q := range qs {
+		if q.Broker == broker && q.Current < 0 {
+			out = append(out, q.QueueRef)
+		}
+	}
+	return out
 }
 
 func version(v string) string {

@@ -16,10 +16,16 @@ import (
 	"github.com/lagboard/lagboard/internal/mqadmin"
 )
 
-// executeTimeout bounds the broker calls of one execution. They outlive the HTTP request
-// that started them: a reset half sent because a browser went away is worse than one
-// finished.
-const executeTimeout = 2 * time.Minute
+// Bounds of one execution. It outlives the HTTP request that started it: a reset half sent
+// because a browser went away is worse than one finished. Each broker call has its own
+// deadline, so one stalled broker cannot use up the others' time.
+const (
+	executeTimeout = 2 * time.Minute
+	callTimeout    = 15 * time.Second
+	// finishGrace is how long after executeTimeout a request may stay executing before the
+	// sweeper calls it interrupted.
+	finishGrace = 2 * time.Minute
+)
 
 // Outcome is what an execution did, per queue.
 type Outcome struct {
@@ -60,10 +66,13 @@ func (o Outcome) Counts() map[Result]int {
 }
 
 // Execute carries out an approved request once. It reads the brokers again and refuses,
-// for good, when the group drifted from the preview beyond the tolerance or the topic's
-// queues changed; otherwise exactly one caller wins the move to executing, sets every
-// queue and records the per-queue outcome. Partial failure is recorded as such.
+// for good, when the group drifted from the preview beyond the tolerance, the topic's
+// queues changed or a broker would now reset differently; otherwise exactly one caller wins
+// the move to executing, sets every queue and records the per-queue outcome. Partial
+// failure is recorded as such.
 func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, error) {
+	// From here on the work is not the client's to cancel.
+	ctx = context.WithoutCancel(ctx)
 	if err := s.expire(ctx, id); err != nil {
 		return Request{}, err
 	}
@@ -85,7 +94,9 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 	if err != nil {
 		return Request{}, err
 	}
-	snap, err := read(ctx, c, r.Group, r.Topic)
+	rctx, cancel := context.WithTimeout(ctx, executeTimeout)
+	snap, err := read(rctx, c, r.Group, r.Topic)
+	cancel()
 	if err != nil {
 		return Request{}, err
 	}
@@ -93,15 +104,16 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 		return Request{}, s.refuseDrift(ctx, who, r, drift)
 	}
 	// Only one caller gets past here: the move to executing is taken under the row's
-	// state check, and everyone else is told the request moved on.
+	// state and expiry check, and everyone else is told the request moved on.
 	now := s.o.Now()
 	err = pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		ok, err := setState(ctx, tx, r.ID, []State{Approved}, Executing, now,
-			"executed_by = $3, executed_by_name = $4, executed_at = $2", who.Actor.Subject, displayName(who.Actor))
+		tag, err := tx.Exec(ctx, `UPDATE reset_request SET state = 'executing', updated_at = $1, executed_at = $1,
+			executed_by = $2, executed_by_name = $3 WHERE id = $4 AND state = 'approved' AND expires_at > $1`,
+			now, who.Actor.Subject, displayName(who.Actor), r.ID)
 		if err != nil {
-			return err
+			return fmt.Errorf("reset request %s to executing: %w", r.ID, err)
 		}
-		if !ok {
+		if tag.RowsAffected() != 1 {
 			return errMovedOn
 		}
 		e := s.entry(who, audit.ActionResetStarted, r, audit.Success)
@@ -109,6 +121,9 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 		return audit.Append(ctx, tx, e)
 	})
 	if errors.Is(err, errMovedOn) {
+		if err := s.expire(ctx, id); err != nil {
+			return Request{}, err
+		}
 		latest, gerr := s.Get(ctx, id)
 		if gerr != nil {
 			return Request{}, gerr
@@ -118,13 +133,14 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 	if err != nil {
 		return Request{}, err
 	}
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), executeTimeout)
-	defer cancel()
+	bctx, cancel := context.WithTimeout(ctx, executeTimeout)
 	out := s.apply(bctx, c, r, snap)
-	if err := s.finish(bctx, who, r, out); err != nil {
+	cancel()
+	if err := s.finish(ctx, who, r, out); err != nil {
 		s.o.Logger.ErrorContext(ctx, "reset executed on the brokers but its outcome was not recorded",
 			"reset_id", r.ID, "err", err)
-		return Request{}, err
+		return Request{}, errcode.Wrap(errcode.Unavailable, err, "The reset was sent to the brokers, but its outcome could not be recorded. "+
+			"The request will be marked interrupted; check the group's offsets before doing anything else.")
 	}
 	return s.Get(ctx, id)
 }
@@ -147,7 +163,7 @@ func notExecutable(r Request) error {
 	switch r.State {
 	case Pending:
 		return errcode.Errorf(errcode.Conflict, "This reset has %d of the %d approvals it needs; it cannot be executed yet.", r.Approvals(), r.RequiredApprovals)
-	case Executing, Executed, Partial, Failed, Verified, NotHonoured:
+	case Executing, Executed, Partial, Failed, Verified, NotHonoured, Interrupted:
 		return errcode.Errorf(errcode.Conflict, "This reset has already been executed (by %s); it runs only once.", r.ExecutedByName)
 	}
 	return errcode.Errorf(errcode.Conflict, "This request is %s; it cannot be executed.", strings.ToLower(r.State.Label()))
@@ -167,6 +183,7 @@ func (s *Service) refuse(ctx context.Context, who Who, r Request, reason string,
 // the request may go ahead.
 func (s *Service) drift(r Request, snap snapshot) string {
 	var problems []string
+	far := func(a, b int64) bool { return a-b > s.o.DriftTolerance || b-a > s.o.DriftTolerance }
 	now := map[QueueRef]bool{}
 	for _, q := range snap.queues() {
 		now[q] = true
@@ -187,7 +204,7 @@ func (s *Service) drift(r Request, snap snapshot) string {
 		if is < 0 {
 			is = ext.MinOffset
 		}
-		if d := is - was; d > s.o.DriftTolerance || -d > s.o.DriftTolerance {
+		if far(is, was) {
 			problems = append(problems, fmt.Sprintf("queue %s moved from %d to %d", qp.QueueRef, was, is))
 		}
 		if qp.Target < ext.MinOffset {
@@ -196,13 +213,46 @@ func (s *Service) drift(r Request, snap snapshot) string {
 		if qp.Target > ext.MaxOffset {
 			problems = append(problems, fmt.Sprintf("queue %s ends at %d, before the target %d", qp.QueueRef, ext.MaxOffset, qp.Target))
 		}
+		// Through the clients the broker computes latest and earliest again, at execution.
+		if b, _ := snap.broker(qp.Broker); pathOf(b) == PathClient {
+			switch {
+			case r.Spec.Kind == ToLatest && far(ext.MaxOffset, qp.Target):
+				problems = append(problems, fmt.Sprintf("queue %s now ends at %d, not %d: latest would skip more than approved", qp.QueueRef, ext.MaxOffset, qp.Target))
+			case r.Spec.Kind == ToEarliest && far(ext.MinOffset, qp.Target):
+				problems = append(problems, fmt.Sprintf("queue %s now starts at %d, not %d", qp.QueueRef, ext.MinOffset, qp.Target))
+			}
+		}
 	}
 	for _, b := range snap.brokers {
-		if !b.serverSide && b.online > 0 && (r.Spec.Kind == ToOffsets || r.Spec.Kind == Shift || !r.Spec.AllQueues()) {
-			problems = append(problems, fmt.Sprintf("consumers are now online on broker %s, which can only hand a reset of every queue to a time to them", b.name))
+		for _, pb := range r.Preview.Brokers {
+			if pb.Name == b.name && pb.Path != pathOf(b) {
+				problems = append(problems, fmt.Sprintf("broker %s would now reset %s, not %s as previewed (consumers came or went, or its configuration changed)",
+					b.name, pathWords(pathOf(b)), pathWords(pb.Path)))
+			}
 		}
 	}
 	return strings.Join(problems, "; ")
+}
+
+// pathOf is how a broker carries out a reset now.
+func pathOf(b brokerState) Path {
+	switch {
+	case b.serverSide:
+		return PathServer
+	case b.online > 0:
+		return PathClient
+	}
+	return PathDirect
+}
+
+func pathWords(p Path) string {
+	switch p {
+	case PathServer:
+		return "on the server"
+	case PathClient:
+		return "through its online clients"
+	}
+	return "by writing offsets directly"
 }
 
 // refuseDrift ends the request as refused, with its audit entry, and answers 409.
@@ -253,24 +303,34 @@ func (s *Service) apply(ctx context.Context, c Cluster, r Request, snap snapshot
 		if len(qps) == 0 {
 			continue
 		}
-		switch {
-		case b.serverSide:
-			out.Queues = append(out.Queues, s.perQueue(ctx, b, r, qps, PathServer, func(qp QueuePreview) error {
+		direct := func(ctx context.Context, qp QueuePreview) error {
+			return c.Admin.UpdateConsumerOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
+		}
+		switch pathOf(b) {
+		case PathServer:
+			out.Queues = append(out.Queues, s.perQueue(ctx, b, qps, PathServer, func(ctx context.Context, qp QueuePreview) error {
 				return c.Admin.ResetQueueOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
 			})...)
-		case b.online > 0:
-			out.Queues = append(out.Queues, s.byClients(ctx, c, b, r, qps)...)
+		case PathClient:
+			qs, err := s.byClients(ctx, c, b, r, qps)
+			if errors.Is(err, mqadmin.ErrConsumerNotOnline) {
+				// The consumers left since the check: write the approved targets directly.
+				qs = s.perQueue(ctx, b, qps, PathDirect, direct)
+			}
+			out.Queues = append(out.Queues, qs...)
 		default:
-			out.Queues = append(out.Queues, s.perQueue(ctx, b, r, qps, PathDirect, func(qp QueuePreview) error {
-				return c.Admin.UpdateConsumerOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
-			})...)
+			out.Queues = append(out.Queues, s.perQueue(ctx, b, qps, PathDirect, direct)...)
 		}
 	}
 	out.At = s.o.Now().UTC()
 	return out
 }
 
-func (s *Service) perQueue(ctx context.Context, b brokerState, r Request, qps []QueuePreview, p Path, set func(QueuePreview) error) []QueueOutcome {
+// perQueue sets each queue that is not at its target already, each call with its own
+// deadline. A queue already at its target is left alone: on the server path a reset
+// makes online consumers drop what they have pulled, for nothing.
+func (s *Service) perQueue(ctx context.Context, b brokerState, qps []QueuePreview, p Path,
+	set func(context.Context, QueuePreview) error) []QueueOutcome {
 	var out []QueueOutcome
 	for _, qp := range qps {
 		before, ok := b.committed[qp.QueueID]
@@ -278,11 +338,16 @@ func (s *Service) perQueue(ctx context.Context, b brokerState, r Request, qps []
 			before = -1
 		}
 		qo := QueueOutcome{QueueRef: qp.QueueRef, Path: p, Before: before, Target: qp.Target, Result: Changed}
-		if err := set(qp); err != nil {
-			qo.Result, qo.Error = FailedQ, rootCause(err).Error()
-		} else if before == qp.Target {
+		if before == qp.Target {
 			qo.Result = Unchanged
+			out = append(out, qo)
+			continue
 		}
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		if err := set(cctx, qp); err != nil {
+			qo.Result, qo.Error = FailedQ, brokerAnswer(err)
+		}
+		cancel()
 		out = append(out, qo)
 	}
 	return out
@@ -290,7 +355,7 @@ func (s *Service) perQueue(ctx context.Context, b brokerState, r Request, qps []
 
 // byClients resets through the broker's client path (INVOKE_BROKER_TO_RESET_OFFSET), which
 // moves every queue to a time or to latest; the broker answers with the targets it sent.
-func (s *Service) byClients(ctx context.Context, c Cluster, b brokerState, r Request, qps []QueuePreview) []QueueOutcome {
+func (s *Service) byClients(ctx context.Context, c Cluster, b brokerState, r Request, qps []QueuePreview) ([]QueueOutcome, error) {
 	req := mqadmin.ResetOffsetRequest{Group: r.Group, Topic: r.Topic, Force: true}
 	switch r.Spec.Kind {
 	case ToLatest:
@@ -300,7 +365,9 @@ func (s *Service) byClients(ctx context.Context, c Cluster, b brokerState, r Req
 	default: // ToEarliest: the first message stored at or after the epoch
 		req.Timestamp = time.UnixMilli(0)
 	}
-	targets, err := c.Admin.ResetOffset(ctx, b.addr, req)
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	targets, err := c.Admin.ResetOffset(cctx, b.addr, req)
+	cancel()
 	var out []QueueOutcome
 	for _, qp := range qps {
 		before, ok := b.committed[qp.QueueID]
@@ -309,17 +376,35 @@ func (s *Service) byClients(ctx context.Context, c Cluster, b brokerState, r Req
 		}
 		qo := QueueOutcome{QueueRef: qp.QueueRef, Path: PathClient, Before: before, Target: qp.Target, Result: Handed}
 		if err != nil {
-			qo.Result, qo.Error = FailedQ, rootCause(err).Error()
+			qo.Result, qo.Error = FailedQ, brokerAnswer(err)
 		} else if t, ok := targets[mqadmin.MessageQueue{Topic: r.Topic, BrokerName: b.name, QueueID: qp.QueueID}]; ok {
 			qo.Target = t
 		}
 		out = append(out, qo)
 	}
-	return out
+	return out, err
 }
 
-// finish records the outcome and its audit entry.
+// finish records the outcome and its audit entry, trying a few times: the brokers have
+// been changed, and an outcome lost to a moment's database trouble would leave the request
+// interrupted.
 func (s *Service) finish(ctx context.Context, who Who, r Request, out Outcome) error {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * time.Second)
+		}
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = s.finishOnce(fctx, who, r, out)
+		cancel()
+		if err == nil || errors.Is(err, errMovedOn) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcome) error {
 	counts := out.Counts()
 	to, outcome := Executed, audit.Success
 	switch {
@@ -333,8 +418,12 @@ func (s *Service) finish(ctx context.Context, who Who, r Request, out Outcome) e
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		if _, err := setState(ctx, tx, r.ID, []State{Executing}, to, s.o.Now(), "outcome = $3", oj); err != nil {
+		ok, err := setState(ctx, tx, r.ID, []State{Executing}, to, s.o.Now(), "outcome = $3", oj)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return errMovedOn // the sweeper called it interrupted first
 		}
 		e := s.entry(who, audit.ActionResetExecuted, r, outcome)
 		before, after := map[string]int64{}, map[string]any{}

@@ -65,7 +65,7 @@ func newEnv(t *testing.T, r stacktest.RocketMQ, tune func(*reset.Options)) *env 
 	e := &env{r: r, pool: stacktest.DB(t), admin: admin, clock: &clock{}, ctx: ctx}
 	o := reset.Options{
 		Pool: e.pool, Clusters: []reset.Cluster{{Name: "local", NamesrvAddrs: []string{r.NamesrvAddr}, Admin: admin}},
-		DriftTolerance: 5, Now: e.clock.Now, VerifyWindow: time.Minute,
+		DriftTolerance: 5, Now: e.clock.Now, VerifyWindow: time.Minute, VerifySettle: time.Second,
 	}
 	if tune != nil {
 		tune(&o)

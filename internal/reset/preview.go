@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lagboard/lagboard/internal/errcode"
@@ -127,6 +128,7 @@ type Admin interface {
 	TopicRoute(ctx context.Context, namesrvAddr, topic string) (mqadmin.TopicRoute, error)
 	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
 	ConsumeStats(ctx context.Context, brokerAddr, group, topic string) (mqadmin.ConsumeStats, error)
+	QueryConsumerOffset(ctx context.Context, brokerAddr, group, topic string, queueID int) (int64, error)
 	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
 	BrokerConfig(ctx context.Context, brokerAddr string) (map[string]string, error)
 	BrokerRuntimeInfo(ctx context.Context, brokerAddr string) (map[string]string, error)
@@ -197,6 +199,9 @@ func read(ctx context.Context, c Cluster, group, topic string) (snapshot, error)
 				bs.committed[mq.QueueID] = o.ConsumerOffset
 			}
 		}
+		if err := bs.noneOrZero(ctx, c.Admin, group, topic); err != nil {
+			return snapshot{}, brokerErr(b.BrokerName, "read the offsets of "+group, err)
+		}
 		switch conn, err := c.Admin.ConsumerConnections(ctx, addr, group); {
 		case err == nil:
 			bs.conn, bs.online = conn, len(conn.Connections)
@@ -210,6 +215,26 @@ func read(ctx context.Context, c Cluster, group, topic string) (snapshot, error)
 		return snapshot{}, errcode.Errorf(errcode.NotFound, "The topic %s has no broker in cluster %s.", topic, c.Name)
 	}
 	return snap, nil
+}
+
+// noneOrZero tells "no committed offset" from a committed 0, which consume stats report
+// alike: each queue at 0 or missing is asked for its offset, and one without is dropped.
+func (bs *brokerState) noneOrZero(ctx context.Context, a Admin, group, topic string) error {
+	for id := range bs.extents {
+		if off, ok := bs.committed[id]; ok && off != 0 {
+			continue
+		}
+		off, err := a.QueryConsumerOffset(ctx, bs.addr, group, topic, id)
+		switch {
+		case errors.Is(err, mqadmin.ErrQueryNotFound):
+			delete(bs.committed, id)
+		case err != nil:
+			return err
+		default:
+			bs.committed[id] = off
+		}
+	}
+	return nil
 }
 
 func topicRoute(ctx context.Context, c Cluster, topic string) (mqadmin.TopicRoute, error) {
@@ -230,15 +255,30 @@ func topicRoute(ctx context.Context, c Cluster, topic string) (mqadmin.TopicRout
 }
 
 func brokerErr(broker, what string, err error) error {
-	return errcode.Wrap(errcode.Unavailable, err, fmt.Sprintf("Broker %s did not let us %s: %v", broker, what, rootCause(err)))
+	return errcode.Wrap(errcode.Unavailable, err, fmt.Sprintf("Broker %s did not let us %s: %s", broker, what, brokerAnswer(err)))
 }
 
-// rootCause keeps a broker's answer short for people: the innermost error.
-func rootCause(err error) error {
+// brokerAnswer is a broker's answer for people: what its response code means and its
+// remark, without addresses; for other errors the innermost one.
+func brokerAnswer(err error) string {
+	var be *mqadmin.BrokerError
+	if errors.As(err, &be) {
+		what := fmt.Sprintf("response code %d", be.Code)
+		if sentinel := be.Unwrap(); sentinel != nil {
+			what = sentinel.Error()
+		}
+		if r := strings.TrimSpace(be.Remark); r != "" {
+			what += ": " + r
+		}
+		return what
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer in time"
+	}
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
-			return err
+			return err.Error()
 		}
 		err = next
 	}

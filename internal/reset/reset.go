@@ -75,12 +75,13 @@ const (
 	Cancelled   State = "cancelled"
 	Expired     State = "expired"
 	Refused     State = "refused"
+	Interrupted State = "interrupted"
 )
 
 // States lists every state, open ones first, for filters.
 func States() []State {
 	return []State{Pending, Approved, Executing, Executed, Partial, Failed, Verified, NotHonoured,
-		Rejected, Cancelled, Expired, Refused}
+		Rejected, Cancelled, Expired, Refused, Interrupted}
 }
 
 // Open reports whether the request still blocks another one on its group and topic.
@@ -113,6 +114,8 @@ func (s State) Label() string {
 		return "Expired"
 	case Refused:
 		return "Refused at execution"
+	case Interrupted:
+		return "Interrupted: outcome unknown"
 	}
 	return string(s)
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,6 +25,7 @@ const (
 	DefaultDriftTolerance = 1000
 	DefaultVerifyWindow   = 2 * time.Minute
 	DefaultVerifyEvery    = time.Second
+	DefaultVerifySettle   = 15 * time.Second
 )
 
 // ApprovalRule requires Count approvals for requests on the clusters and groups its glob
@@ -51,6 +53,9 @@ type Options struct {
 	// seen at its target; VerifyEvery is how often it looks.
 	VerifyWindow time.Duration
 	VerifyEvery  time.Duration
+	// VerifySettle is how long every queue must have kept its target before a request is
+	// verified: a client committing a stale offset just after the reset shows within it.
+	VerifySettle time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -71,6 +76,9 @@ func New(o Options) *Service {
 	}
 	if o.VerifyEvery <= 0 {
 		o.VerifyEvery = DefaultVerifyEvery
+	}
+	if o.VerifySettle <= 0 {
+		o.VerifySettle = DefaultVerifySettle
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -142,9 +150,9 @@ func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket
 	switch {
 	case reason == "":
 		return Request{}, errcode.Errorf(errcode.Invalid, "Say why the offsets must move: the reason is required.")
-	case len(reason) > maxReason:
+	case utf8.RuneCountInString(reason) > maxReason:
 		return Request{}, errcode.Errorf(errcode.Invalid, "The reason is longer than %d characters.", maxReason)
-	case len(ticket) > maxTicket:
+	case utf8.RuneCountInString(ticket) > maxTicket:
 		return Request{}, errcode.Errorf(errcode.Invalid, "The ticket reference is longer than %d characters.", maxTicket)
 	}
 	if err := spec.Check(s.o.Now()); err != nil {
@@ -178,7 +186,7 @@ func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket
 	if errors.Is(err, errOpen) {
 		id, _ := openRequest(ctx, s.o.Pool, spec.Cluster, spec.Group, spec.Topic)
 		return Request{}, &errcode.Error{Code: errcode.Conflict, Err: err, Message: fmt.Sprintf(
-			"%s already has an open reset request on %s (/resets/%s). Finish, cancel or let it expire first.", spec.Group, spec.Topic, id)}
+			"%s already has an open reset request on %s (/resets/%s). Finish or cancel it, let it expire, or wait for its verification first.", spec.Group, spec.Topic, id)}
 	}
 	if err != nil {
 		return Request{}, err
@@ -200,7 +208,7 @@ func (s *Service) Decide(ctx context.Context, who Who, id string, approve bool, 
 	if approve {
 		action = audit.ActionResetApproved
 	}
-	if len(comment) > maxComment {
+	if utf8.RuneCountInString(comment) > maxComment {
 		return Request{}, errcode.Errorf(errcode.Invalid, "The comment is longer than %d characters.", maxComment)
 	}
 	if !approve && comment == "" {
@@ -252,7 +260,7 @@ func (s *Service) Decide(ctx context.Context, who Who, id string, approve bool, 
 // Cancel withdraws a request that has not been executed; only its requester may.
 func (s *Service) Cancel(ctx context.Context, who Who, id, comment string) (Request, error) {
 	comment = strings.TrimSpace(comment)
-	if len(comment) > maxComment {
+	if utf8.RuneCountInString(comment) > maxComment {
 		return Request{}, errcode.Errorf(errcode.Invalid, "The comment is longer than %d characters.", maxComment)
 	}
 	return s.transition(ctx, who, id, audit.ActionResetCancelled, func(tx pgx.Tx, r *Request, now time.Time) (*audit.Entry, error) {

@@ -34,6 +34,7 @@ const (
 	maxTicket  = 200
 	maxComment = 2000
 	maxShift   = 1 << 40
+	maxQueues  = 1024
 )
 
 // names are RocketMQ's topic and group names (TopicValidator), retry topics included.
@@ -64,6 +65,9 @@ func (s *Spec) Check(now time.Time) error {
 		if s.Time.IsZero() {
 			return invalid("Give the point in time to reset to.")
 		}
+		if s.Time.UnixMilli() <= 0 {
+			return invalid("The point in time %s is before any message; to consume everything stored, reset to earliest.", s.Time.UTC().Format(time.RFC3339))
+		}
 		if s.Time.After(now.Add(time.Minute)) {
 			return invalid("The point in time %s is in the future; to skip the backlog, reset to latest.", s.Time.UTC().Format(time.RFC3339))
 		}
@@ -78,6 +82,9 @@ func (s *Spec) Check(now time.Time) error {
 		if len(s.Offsets) == 0 {
 			return invalid("Give an offset for at least one queue.")
 		}
+		if len(s.Offsets) > maxQueues {
+			return invalid("Offsets for %d queues were given; a request may name at most %d.", len(s.Offsets), maxQueues)
+		}
 		s.Queues = s.Queues[:0]
 		for q, off := range s.Offsets {
 			if off < 0 {
@@ -85,6 +92,9 @@ func (s *Spec) Check(now time.Time) error {
 			}
 			s.Queues = append(s.Queues, q)
 		}
+	}
+	if len(s.Queues) > maxQueues {
+		return invalid("%d queues were chosen; a request may name at most %d.", len(s.Queues), maxQueues)
 	}
 	if s.Kind != ToTime {
 		s.Time = time.Time{}

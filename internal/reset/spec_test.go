@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/mqadmin"
 )
 
 func TestSpecCheck(t *testing.T) {
@@ -146,5 +147,62 @@ func TestWarnings(t *testing.T) {
 	ws := warnings(spec, p, 0, now)
 	if len(ws) != 1 || ws[0].Code != "broadcasting" || !ws[0].Blocking {
 		t.Errorf("broadcasting group: %+v, want one blocking warning", ws)
+	}
+}
+
+func TestSpecRefusesTimesBeforeAnyMessage(t *testing.T) {
+	s := Spec{Cluster: "prod", Group: "g", Topic: "t", Kind: ToTime, Time: time.UnixMilli(-1)}
+	if err := s.Check(time.Now()); errcode.Code(err) != errcode.Invalid || !strings.Contains(errcode.Message(err), "before any message") {
+		t.Fatalf("a time before the epoch: %v, want invalid (the client path would read -1 as latest)", err)
+	}
+}
+
+func TestVerificationObserve(t *testing.T) {
+	a, b := QueueRef{Broker: "a", QueueID: 0}, QueueRef{Broker: "a", QueueID: 1}
+	snap := func(offsets map[int]int64) snapshot {
+		bs := brokerState{name: "a", extents: map[int]mqadmin.TopicOffset{0: {}, 1: {}}, committed: offsets}
+		return snapshot{brokers: []brokerState{bs}}
+	}
+	v := Verification{Queues: []QueueCheck{
+		{QueueRef: a, Before: 100, Target: 10}, // a rewind
+		{QueueRef: b, Before: 10, Target: 100}, // a skip
+	}}
+	t0 := time.Now()
+	v.observe(snap(map[int]int64{0: 10, 1: 100}), t0)
+	if n, settled := v.pending(t0, time.Second); n != 0 || settled {
+		t.Fatalf("both at target just now: pending %d settled %v, want 0 and not yet settled", n, settled)
+	}
+	// The skipped queue is overwritten by a stale commit; the rewound one is consumed again.
+	v.observe(snap(map[int]int64{0: 100, 1: 10}), t0.Add(time.Second))
+	if v.Queues[0].Honoured != true || v.Queues[1].Honoured != false {
+		t.Fatalf("after an overwrite: %+v; want the rewind kept and the skip lost", v.Queues)
+	}
+	if n, _ := v.pending(t0.Add(2*time.Second), time.Second); n != 1 {
+		t.Fatalf("pending %d, want 1", n)
+	}
+	if n, settled := (&Verification{Queues: []QueueCheck{{QueueRef: a, Before: 100, Target: 10}}}).pending(t0, 0); n != 1 || !settled {
+		t.Fatalf("never seen: pending %d settled %v", n, settled)
+	}
+}
+
+func TestDriftSeesWhatTheBrokerWouldRedo(t *testing.T) {
+	s := &Service{o: Options{DriftTolerance: 5}}
+	q := QueueRef{Broker: "a", QueueID: 0}
+	r := Request{Spec: Spec{Kind: ToLatest}, Preview: Preview{
+		Brokers: []BrokerInfo{{Name: "a", Path: PathClient, Online: 1}},
+		Queues:  []QueuePreview{{QueueRef: q, Current: 50, Min: 0, Max: 100, Requested: 100, Target: 100}},
+	}}
+	broker := func(max int64, online int) snapshot {
+		return snapshot{brokers: []brokerState{{name: "a", online: online,
+			extents: map[int]mqadmin.TopicOffset{0: {MinOffset: 0, MaxOffset: max}}, committed: map[int]int64{0: 50}}}}
+	}
+	if d := s.drift(r, broker(103, 1)); d != "" {
+		t.Fatalf("within the tolerance: %q", d)
+	}
+	if d := s.drift(r, broker(200, 1)); !strings.Contains(d, "latest would skip more than approved") {
+		t.Fatalf("latest grown by 100 on the client path: %q", d)
+	}
+	if d := s.drift(r, broker(100, 0)); !strings.Contains(d, "by writing offsets directly, not through its online clients") {
+		t.Fatalf("consumers gone: %q", d)
 	}
 }

@@ -177,7 +177,8 @@ func getRequest(ctx context.Context, db storage.DBTX, id string, forUpdate bool)
 func openRequest(ctx context.Context, db storage.DBTX, cluster, group, topic string) (string, error) {
 	var id string
 	err := db.QueryRow(ctx, `SELECT id::text FROM reset_request
-		WHERE cluster = $1 AND group_name = $2 AND topic = $3 AND state IN ('pending', 'approved', 'executing')`,
+		WHERE cluster = $1 AND group_name = $2 AND topic = $3
+			AND (state IN ('pending', 'approved', 'executing') OR (state IN ('executed', 'partial') AND verified_at IS NULL))`,
 		cluster, group, topic).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil

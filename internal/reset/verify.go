@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lagboard/lagboard/internal/audit"
+	"github.com/lagboard/lagboard/internal/errcode"
 )
 
 // Verification is what the verifier saw after an execution, per queue set.
@@ -56,6 +57,9 @@ func (s *Service) Run(ctx context.Context) error {
 	for {
 		if err := s.ExpireDue(ctx); err != nil && ctx.Err() == nil {
 			s.o.Logger.ErrorContext(ctx, "expire reset requests", "err", err)
+		}
+		if err := s.sweepInterrupted(ctx); err != nil && ctx.Err() == nil {
+			s.o.Logger.ErrorContext(ctx, "sweep interrupted resets", "err", err)
 		}
 		if err := s.VerifyDue(ctx); err != nil && ctx.Err() == nil {
 			s.o.Logger.ErrorContext(ctx, "verify resets", "err", err)
@@ -145,14 +149,15 @@ func (s *Service) ids(ctx context.Context, q string, args ...any) ([]string, err
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// verify looks at the committed offsets of one executed request once.
+// verify looks at the committed offsets of one executed request once, and concludes when
+// every queue has kept its target for the settle period, or when the window is over.
 func (s *Service) verify(ctx context.Context, id string) error {
 	r, err := s.Get(ctx, id)
 	if err != nil || r.Outcome == nil {
 		return err
 	}
 	if r.VerifiedAt != nil || (r.State != Executed && r.State != Partial) {
-		return nil // verified meanwhile by another replica or loop
+		return nil // concluded meanwhile by another replica
 	}
 	c, err := s.Cluster(r.Cluster)
 	if err != nil {
@@ -167,56 +172,57 @@ func (s *Service) verify(ctx context.Context, id string) error {
 			}
 		}
 	}
+	now := s.o.Now()
+	late := now.Sub(r.Outcome.At) >= s.o.VerifyWindow
 	snap, err := read(ctx, c, r.Group, r.Topic)
-	if err != nil {
+	if err != nil && !late {
 		return fmt.Errorf("verify reset %s: %w", id, err)
 	}
-	now := s.o.Now()
-	v.At = now.UTC()
-	pending := 0
-	for i := range v.Queues {
-		q := &v.Queues[i]
-		if _, cur, ok := snap.queue(q.QueueRef); ok {
-			q.Seen = cur
-			if !q.Honoured && q.honours(cur) {
-				at := now.UTC()
-				q.Honoured, q.HonouredAt = true, &at
-			}
-		}
-		if !q.Honoured {
-			pending++
-		}
+	unreadable := ""
+	if err != nil {
+		unreadable = "the brokers could not be read at the end of the verification window: " + errcode.Message(err)
+	} else {
+		v.observe(snap, now)
 	}
-	late := r.ExecutedAt != nil && now.Sub(*r.ExecutedAt) >= s.o.VerifyWindow
+	v.At = now.UTC()
+	pending, settled := v.pending(now, s.o.VerifySettle)
 	vj, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if pending > 0 && !late {
-		_, err := s.o.Pool.Exec(ctx, `UPDATE reset_request SET verification = $1 WHERE id = $2`, vj, id)
+	if !late && (pending > 0 || !settled) {
+		_, err := s.o.Pool.Exec(ctx, `UPDATE reset_request SET verification = $1
+			WHERE id = $2 AND verified_at IS NULL AND state IN ('executed', 'partial')`, vj, id)
 		return err
 	}
 	return pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		action, to := audit.ActionResetVerified, r.State
+		locked, err := getRequest(ctx, tx, id, true)
+		if err != nil || locked.VerifiedAt != nil || locked.State != r.State {
+			return err // concluded meanwhile by another replica
+		}
+		action, to, outcome := audit.ActionResetVerified, r.State, audit.Success
 		if r.State == Executed {
 			to = Verified
 		}
-		e := s.entry(system, action, r, audit.Success)
-		if pending > 0 {
-			action, to = audit.ActionResetNotHonoured, NotHonoured
-			e = s.entry(system, action, r, audit.Failure)
+		var problem string
+		if pending > 0 || unreadable != "" {
+			action, to, outcome = audit.ActionResetNotHonoured, NotHonoured, audit.Failure
 			var back []string
 			for _, q := range v.Queues {
 				if !q.Honoured {
 					back = append(back, fmt.Sprintf("%s at %d, target %d", q.QueueRef, q.Seen, q.Target))
 				}
 			}
-			e.Error = fmt.Sprintf("%d queues did not keep the reset: %s", pending, strings.Join(back, "; "))
+			problem = fmt.Sprintf("%d queues did not keep the reset: %s", pending, strings.Join(back, "; "))
+			if unreadable != "" {
+				problem = unreadable
+			}
 		}
-		ok, err := setState(ctx, tx, id, []State{r.State}, to, now, "verified_at = $2, verification = $3", vj)
-		if err != nil || !ok {
+		if _, err := setState(ctx, tx, id, []State{r.State}, to, now, "verified_at = $2, verification = $3", vj); err != nil {
 			return err
 		}
+		e := s.entry(system, action, r, outcome)
+		e.Error = problem
 		after := map[string]any{}
 		for _, q := range v.Queues {
 			after[q.String()] = map[string]any{"target": q.Target, "seen": q.Seen, "honoured": q.Honoured}
@@ -225,4 +231,74 @@ func (s *Service) verify(ctx context.Context, id string) error {
 		e.Before, e.After = stateJSON(r.State), mustJSON(after)
 		return audit.Append(ctx, tx, e)
 	})
+}
+
+// observe records what the brokers show now. A queue moved forward that is seen short of
+// its target again was overwritten and counts as not honoured until it is seen there; a
+// rewound queue seen at or past where it was cannot be told from one consumed again, so it
+// keeps the mark it earned.
+func (v *Verification) observe(snap snapshot, now time.Time) {
+	for i := range v.Queues {
+		q := &v.Queues[i]
+		_, cur, ok := snap.queue(q.QueueRef)
+		if !ok {
+			continue
+		}
+		q.Seen = cur
+		switch {
+		case !q.Honoured && q.honours(cur):
+			at := now.UTC()
+			q.Honoured, q.HonouredAt = true, &at
+		case q.Honoured && q.Target > q.Before && cur < q.Target:
+			q.Honoured, q.HonouredAt = false, nil
+		}
+	}
+}
+
+// pending counts the queues not honoured, and says whether the last of the others was
+// honoured at least settle ago.
+func (v *Verification) pending(now time.Time, settle time.Duration) (int, bool) {
+	n, settled := 0, true
+	for _, q := range v.Queues {
+		switch {
+		case !q.Honoured:
+			n++
+		case q.HonouredAt != nil && now.Sub(*q.HonouredAt) < settle:
+			settled = false
+		}
+	}
+	return n, settled
+}
+
+// sweepInterrupted ends requests whose execution began long ago and never recorded its
+// outcome (the process stopped, or the database was away): they are interrupted, never
+// executed again, and someone must look at the offsets.
+func (s *Service) sweepInterrupted(ctx context.Context) error {
+	ids, err := s.ids(ctx, `SELECT id::text FROM reset_request WHERE state = 'executing' AND executed_at <= $1`,
+		s.o.Now().Add(-executeTimeout-finishGrace))
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		err := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+			cond := fmt.Sprintf(`executed_at <= $2 - make_interval(secs => %d)`, int((executeTimeout + finishGrace).Seconds()))
+			ok, err := setStateIf(ctx, tx, id, s.o.Now(), cond, Interrupted, Executing)
+			if err != nil || !ok {
+				return err
+			}
+			r, err := getRequest(ctx, tx, id, false)
+			if err != nil {
+				return err
+			}
+			e := s.entry(system, audit.ActionResetExecuted, r, audit.Failure)
+			e.Error = "the execution began but its outcome was never recorded; the queues may or may not have moved: check the group's offsets"
+			e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": Interrupted})
+			e.Before, e.After = stateJSON(Executing), stateJSON(Interrupted)
+			return audit.Append(ctx, tx, e)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
