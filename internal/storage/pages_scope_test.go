@@ -107,7 +107,8 @@ func TestScopeKeepsOnlyVisibleGroups(t *testing.T) {
 	}
 }
 
-// insertReset stores a reset request in a state, executed at executed when not zero.
+// insertReset stores a reset request in a state, executed (and verified: an executed
+// request still being verified counts as open) at executed when not zero.
 func insertReset(t *testing.T, pool *pgxpool.Pool, cluster, group, state string, requested, executed time.Time) string {
 	t.Helper()
 	var ex *time.Time
@@ -116,8 +117,8 @@ func insertReset(t *testing.T, pool *pgxpool.Pool, cluster, group, state string,
 	}
 	var id string
 	err := pool.QueryRow(context.Background(), `INSERT INTO reset_request (id, cluster, group_name, topic, kind, params, reason, preview,
-			required_approvals, state, requested_by, requested_by_name, requested_at, expires_at, executed_at, updated_at)
-		VALUES (gen_random_uuid(), $1, $2, 'topic-'||$2, 'earliest', '{}', 'test', '{}', 1, $3, 'sub', 'Olga Operator', $4, $4::timestamptz + interval '1 day', $5, $4)
+			required_approvals, state, requested_by, requested_by_name, requested_at, expires_at, executed_at, verified_at, updated_at)
+		VALUES (gen_random_uuid(), $1, $2, 'topic-'||$2, 'earliest', '{}', 'test', '{}', 1, $3, 'sub', 'Olga Operator', $4, $4::timestamptz + interval '1 day', $5, $5, $4)
 		RETURNING id::text`, cluster, group, state, requested, ex).Scan(&id)
 	if err != nil {
 		t.Fatal(err)
