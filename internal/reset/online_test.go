@@ -10,60 +10,75 @@ import (
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
-// TestRewindOnline rewinds a group while its consumer runs: 5.x brokers rewrite the
-// offsets themselves, 4.x brokers hand the reset to the client. Either way the request is
-// verified and the consumer consumes exactly the rewound messages once more. On a 4.x
+// TestResetsOnline resets a group while its consumer runs, one kind after another: 5.x
+// brokers rewrite the offsets themselves (every kind), 4.x brokers hand the reset to the
+// client (to a time or to earliest, every queue). Each request is verified, and the
+// consumer then consumes exactly the messages from the targets on once more. On a 4.x
 // broker an exact-offset request is refused up front while consumers are online.
-func TestRewindOnline(t *testing.T) {
+func TestResetsOnline(t *testing.T) {
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
 			e := newEnv(t, stacktest.Broker(t, v), nil)
 			tp := newTopic(t, e, 2)
 			tp.produce(t, e, 10)
+			mid := time.Now()
+			tp.produce(t, e, 6)
 			group := e.group(t, tp, nil)
 			c := stacktest.JavaConsumer(t, e.r, group, tp.name, stacktest.ConsumerOptions{Delay: 300 * time.Millisecond})
 			e.waitCommitted(t, group, tp.name, tp.max)
-			c.WaitConsumed(t, 10, time.Minute)
-			spec := reset.Spec{Cluster: "local", Group: group, Topic: tp.name}
-
+			c.WaitConsumed(t, 16, time.Minute)
 			serverSide := v[0] >= '5'
+			base := reset.Spec{Cluster: "local", Group: group, Topic: tp.name}
+
 			if !serverSide {
-				exact := spec
+				exact := base
 				exact.Kind, exact.Offsets = reset.ToOffsets, map[reset.QueueRef]int64{{Broker: e.r.BrokerName, QueueID: 0}: 1}
 				_, err := e.svc.Create(e.ctx, operator, exact, "replay one queue", "")
 				if errcode.Code(err) != errcode.Invalid || !strings.Contains(errcode.Message(err), "hands resets to the 1 online clients") {
 					t.Fatalf("exact reset with an online client on %s: %v, want it refused", v, err)
 				}
 			}
-
-			spec.Kind = reset.ToEarliest
-			req := e.approved(t, spec)
+			steps := []reset.Spec{
+				{Kind: reset.ToTime, Time: mid},
+				{Kind: reset.ToEarliest},
+			}
+			if serverSide {
+				steps = append(steps,
+					reset.Spec{Kind: reset.ToOffsets, Offsets: map[reset.QueueRef]int64{{Broker: e.r.BrokerName, QueueID: 1}: 2}},
+					reset.Spec{Kind: reset.Shift, By: -3})
+			}
 			wantPath := reset.PathClient
 			if serverSide {
 				wantPath = reset.PathServer
 			}
-			if len(req.Preview.Brokers) != 1 || req.Preview.Brokers[0].Path != wantPath || len(req.Preview.Clients) != 1 {
-				t.Fatalf("preview brokers %+v, clients %+v; want one %s broker and one client", req.Preview.Brokers, req.Preview.Clients, wantPath)
-			}
-			if req.Preview.Totals.Reconsume != 10 {
-				t.Fatalf("preview re-consumes %d messages, want 10", req.Preview.Totals.Reconsume)
-			}
-			done, err := e.svc.Execute(e.ctx, operator, req.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range done.Outcome.Queues {
-				if q.Target != 0 || q.Error != "" {
-					t.Errorf("outcome of %s: %+v, want target 0", q.QueueRef, q)
+			consumed := 16
+			for _, step := range steps {
+				spec := base
+				spec.Kind, spec.Time, spec.By, spec.Offsets = step.Kind, step.Time, step.By, step.Offsets
+				req := e.approved(t, spec)
+				if len(req.Preview.Brokers) != 1 || req.Preview.Brokers[0].Path != wantPath || len(req.Preview.Clients) != 1 {
+					t.Fatalf("%s: preview brokers %+v, clients %+v; want one %s broker and one client", spec.Kind, req.Preview.Brokers, req.Preview.Clients, wantPath)
 				}
-			}
-			if got := e.waitVerified(t, req.ID); got.State != reset.Verified {
-				t.Fatalf("verification: %s %+v", got.State, got.Verification)
-			}
-			e.waitCommitted(t, group, tp.name, tp.max)
-			c.WaitConsumed(t, 20, time.Minute)
-			if n := c.Output.Consumed(); n != 20 {
-				t.Fatalf("the consumer consumed %d messages, want the 10 sent and the 10 rewound", n)
+				done, err := e.svc.Execute(e.ctx, operator, req.ID)
+				if err != nil {
+					t.Fatalf("%s: %v", spec.Kind, err)
+				}
+				again := 0
+				for _, q := range done.Outcome.Queues {
+					if q.Error != "" {
+						t.Fatalf("%s: outcome of %s: %+v", spec.Kind, q.QueueRef, q)
+					}
+					again += int(tp.max[q.QueueID] - q.Target)
+				}
+				if got := e.waitVerified(t, req.ID); got.State != reset.Verified {
+					t.Fatalf("%s: verification: %s %+v", spec.Kind, got.State, got.Verification)
+				}
+				consumed += again
+				e.waitCommitted(t, group, tp.name, tp.max)
+				c.WaitConsumed(t, consumed, time.Minute)
+				if n := c.Output.Consumed(); n != consumed {
+					t.Fatalf("%s: the consumer consumed %d messages in all, want %d (%d again)", spec.Kind, n, consumed, again)
+				}
 			}
 		})
 	}
