@@ -3,6 +3,7 @@
 //	web [serve]   run the server (the default)
 //	web migrate   apply database migrations and exit
 //	web verify    check the audit trail's hash chain and print its head
+//	web archive   move audit entries older than a date into a file
 //	web version   print the version
 //
 // Configuration comes from environment variables; see the README.
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return migrate(ctx, getenv, stdout)
 	case "verify":
 		return verify(ctx, args[1:], getenv, stdout)
+	case "archive":
+		return archive(ctx, args[1:], getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, verify or version", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, verify, archive or version", cmd)
 	}
 }
 
@@ -61,11 +64,13 @@ func errorLine(err error) string {
 	return "lagboard: " + strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
-const usage = `usage: web [serve|migrate|verify|version]
+const usage = `usage: web [serve|migrate|verify|archive|version]
 
   serve    run the dashboard (default)
   migrate  apply database migrations and exit
-  verify   check the audit trail's hash chain; -head SEQ:HASH checks a head recorded earlier
+  verify   check the audit trail's hash chain; -head SEQ:HASH checks a head recorded earlier,
+           -archive FILE checks an archive file on its own
+  archive  move audit entries older than -before DATE into the new file -out FILE
   version  print the version
 
 Configuration is read from environment variables; see README.md.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 // verify walks the audit chain and prints its head; a broken chain prints the first broken
 // entry and fails. It needs only DATABASE_URL, reads only, and applies no migration, so an
 // auditor can run it with a read-only role. -head SEQ:HASH (repeatable) checks heads
-// recorded earlier.
+// recorded earlier. -archive FILE checks an archive file instead, without the database.
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -30,8 +31,12 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		return err
 	})
+	file := fs.String("archive", "", "check this archive file (web archive) on its own, without the database")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *file != "" {
+		return verifyArchive(*file, stdout)
 	}
 	url := strings.TrimSpace(getenv(config.EnvDatabaseURL))
 	if url == "" {
@@ -52,6 +57,12 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	head := fmt.Sprintf("head: seq %d hash %s", r.Head.Seq, r.Head.Hash)
 	if r.Intact() {
 		fmt.Fprintf(stdout, "audit chain intact: %d entries\n%s\n", r.Entries, head)
+		if a := r.Archived; a != nil {
+			fmt.Fprintf(stdout, "entries up to seq %d are archived: file %s sha256 %s (audit entry seq %d)\n", a.LastSeq, a.File, a.FileSHA256, a.Seq)
+		}
+		for _, h := range r.Unchecked {
+			fmt.Fprintf(stdout, "recorded head seq %d is archived: check it in the archive file that holds it\n", h.Seq)
+		}
 		return nil
 	}
 	fmt.Fprintf(stdout, "audit chain BROKEN: %d entries read\nfirst broken %s\n%s (as stored, not trustworthy)\n", r.Entries, r.Broken, head)
@@ -66,4 +77,25 @@ func parseHead(v string) (audit.Head, error) {
 		return audit.Head{}, errors.New("want SEQ:HASH, e.g. 42:<64 hex digits>")
 	}
 	return audit.Head{Seq: n, Hash: strings.ToLower(hash)}, nil
+}
+
+// verifyArchive checks an archive file on its own and prints what to compare with the
+// audit.archived entry that recorded it: its range, its head and its SHA-256.
+func verifyArchive(path string, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("verify archive: %w", err)
+	}
+	defer f.Close() //nolint:errcheck // read-only
+	r, err := audit.VerifyArchive(f)
+	if err != nil {
+		return fmt.Errorf("verify archive %s: %w", path, err)
+	}
+	if !r.Intact() {
+		fmt.Fprintf(stdout, "archive BROKEN: %d entries read\nfirst broken %s\n", r.Entries, r.Broken)
+		return fmt.Errorf("archive %s broken at %s", path, r.Broken)
+	}
+	fmt.Fprintf(stdout, "archive intact: %d entries, seq %d to %d\nprevious hash: %s\nhead: seq %d hash %s\nfile sha256: %s\n",
+		r.Entries, r.FirstSeq, r.Head.Seq, r.PrevHash, r.Head.Seq, r.Head.Hash, r.SHA256)
+	return nil
 }

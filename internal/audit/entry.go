@@ -36,6 +36,10 @@ const (
 	ActionResetNotHonoured Action = "reset.not_honoured"
 )
 
+// ActionArchived records an archival (Archive): old entries moved out of the table into a
+// file. Its Parameters are an ArchiveRecord.
+const ActionArchived Action = "audit.archived"
+
 // Outcome says how the recorded action ended.
 type Outcome string
 

@@ -22,6 +22,7 @@ const auditReportLimit = audit.MaxPage
 var auditActions = []string{
 	string(audit.ActionLogin), string(audit.ActionLogout), string(audit.ActionLogoutEverywhere),
 	string(audit.ActionAccessDenied), string(audit.ActionPolicyReloaded), string(audit.ActionConfigChanged),
+	string(audit.ActionArchived),
 	"reset.", string(audit.ActionResetRequested), string(audit.ActionResetApproved), string(audit.ActionResetRejected),
 	string(audit.ActionResetCancelled), string(audit.ActionResetExpired), string(audit.ActionResetStarted),
 	string(audit.ActionResetRefused), string(audit.ActionResetExecuted), string(audit.ActionResetVerified),
