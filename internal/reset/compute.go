@@ -119,7 +119,7 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 	for _, b := range p.Brokers {
 		switch b.Path {
 		case PathServer:
-			add("server_side", false, "Broker %s%s resets on the server: each queue's offset is set exactly and at once; %s", b.Name, version(b.Version), online(b.Online, "online consumers drop what they have pulled and continue from the new offset at their next pull."))
+			add("server_side", false, "Broker %s%s resets on the server: each queue's offset is set exactly and at once; %s", b.Name, version(b.Version), online(b.Online, "online consumers learn of it at their next pull: messages they have already pulled may still be consumed first (at most one pull batch per queue), then they continue from the new offset."))
 		case PathClient:
 			if missing := uncommitted(p.Queues, b.Name); len(missing) > 0 {
 				add("client_path", true, "Broker %s%s hands resets to the %d online clients, and refuses them while a queue has no committed offset (%s). Stop the group's consumers (the offsets are then written directly, exactly as previewed) or wait until every queue has been consumed from once.", b.Name, version(b.Version), b.Online, labels(missing))
