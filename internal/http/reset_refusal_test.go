@@ -187,4 +187,30 @@ func TestResetRefusals(t *testing.T) {
 			t.Errorf("%d expiry entries", n)
 		}
 	})
+
+	t.Run("cancel", func(t *testing.T) {
+		g := e.seedGroup(t)
+		id := requested(t, operator, g)
+		refused(t, e.post(t, lead, "/resets/"+id+"/cancel", nil), http.StatusForbidden, id, "pending", g, g.committed)
+		if p := e.post(t, operator, "/resets/"+id+"/cancel", url.Values{"comment": {"wrong topic"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("cancel by the requester: %d: %.300s", p.status, p.body)
+		}
+		refused(t, e.post(t, approver, "/resets/"+id+"/approve", nil), http.StatusConflict, id, "cancelled", g, g.committed)
+		if n := e.auditCount(t, id, "reset.cancelled", "success"); n != 1 {
+			t.Errorf("%d cancellation entries", n)
+		}
+	})
+
+	t.Run("the form outside one's scope", func(t *testing.T) {
+		g := e.seedGroup(t)
+		path := "/resets/new?" + url.Values{"cluster": {resetCluster}, "group": {g.group}}.Encode()
+		for _, user := range []string{"viewer", "far"} {
+			if p := e.get(t, e.user(t, user), path); p.status != http.StatusForbidden {
+				t.Errorf("%s opens the request form: %d", user, p.status)
+			}
+		}
+		if p := e.get(t, operator, path); p.status != http.StatusOK {
+			t.Errorf("the operator cannot open the form: %d", p.status)
+		}
+	})
 }
