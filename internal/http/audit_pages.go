@@ -40,6 +40,10 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) error {
 	if b := rep.Broken; b != nil {
 		m.Broken = &views.AuditBreak{Seq: b.Seq, ID: b.ID, Problem: string(b.Problem), Detail: b.Detail}
 	}
+	if a := rep.Archived; a != nil {
+		m.Archived = &views.AuditArchive{FirstSeq: a.FirstSeq, LastSeq: a.LastSeq, LastHash: a.LastHash, Before: a.Before,
+			File: a.File, FileSHA256: a.FileSHA256}
+	}
 	s.render(w, r, http.StatusOK, views.AuditVerifyView(s.chrome(views.SectionAudit), m))
 	return nil
 }

@@ -109,6 +109,17 @@ type AuditVerifyPage struct {
 	Anchor string
 	// Broken is the first broken entry; nil when the chain is intact.
 	Broken *AuditBreak
+	// Archived is the archival the chain starts after, nil when it starts at the first
+	// entry ever written.
+	Archived *AuditArchive
+}
+
+// AuditArchive is an archival of the oldest entries, as its audit.archived entry recorded.
+type AuditArchive struct {
+	FirstSeq, LastSeq int64
+	LastHash          string
+	Before            time.Time
+	File, FileSHA256  string
 }
 
 // HeadText is the head as SEQ:HASH, the form `web verify -head` takes.
