@@ -6,12 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/lagboard/lagboard/internal/audit"
-	"github.com/lagboard/lagboard/internal/config"
-	"github.com/lagboard/lagboard/internal/storage"
 )
 
 // archive moves the audit entries older than -before out of the table into the new file
@@ -36,15 +33,9 @@ func archive(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("archive: -before: %w", err)
 	}
-	url := strings.TrimSpace(getenv(config.EnvDatabaseURL))
-	if url == "" {
-		return fmt.Errorf("configuration: %s: is required", config.EnvDatabaseURL)
-	}
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	pool, err := storage.Open(openCtx, url)
+	pool, err := openAuditDB(ctx, getenv)
 	if err != nil {
-		return fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
+		return err
 	}
 	defer pool.Close()
 

@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/config"
@@ -25,7 +25,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.SetOutput(stdout)
 	var anchors []audit.Head
 	fs.Func("head", "a head recorded earlier, as SEQ:HASH; it must still be in the chain", func(v string) error {
-		h, err := parseHead(v)
+		h, err := audit.ParseHead(v)
 		if err == nil {
 			anchors = append(anchors, h)
 		}
@@ -38,15 +38,9 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	if *file != "" {
 		return verifyArchive(*file, stdout)
 	}
-	url := strings.TrimSpace(getenv(config.EnvDatabaseURL))
-	if url == "" {
-		return fmt.Errorf("configuration: %s: is required", config.EnvDatabaseURL)
-	}
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	pool, err := storage.Open(openCtx, url)
+	pool, err := openAuditDB(ctx, getenv)
 	if err != nil {
-		return fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
+		return err
 	}
 	defer pool.Close()
 
@@ -69,16 +63,6 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	return fmt.Errorf("audit chain broken at %s", r.Broken)
 }
 
-// parseHead reads SEQ:HASH as web verify prints it.
-func parseHead(v string) (audit.Head, error) {
-	seq, hash, ok := strings.Cut(v, ":")
-	n, err := strconv.ParseInt(seq, 10, 64)
-	if !ok || err != nil || n < 1 || len(hash) != 64 {
-		return audit.Head{}, errors.New("want SEQ:HASH, e.g. 42:<64 hex digits>")
-	}
-	return audit.Head{Seq: n, Hash: strings.ToLower(hash)}, nil
-}
-
 // verifyArchive checks an archive file on its own and prints what to compare with the
 // audit.archived entry that recorded it: its range, its head and its SHA-256.
 func verifyArchive(path string, stdout io.Writer) error {
@@ -98,4 +82,20 @@ func verifyArchive(path string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "archive intact: %d entries, seq %d to %d\nprevious hash: %s\nhead: seq %d hash %s\nfile sha256: %s\n",
 		r.Entries, r.FirstSeq, r.Head.Seq, r.PrevHash, r.Head.Seq, r.Head.Hash, r.SHA256)
 	return nil
+}
+
+// openAuditDB connects to DATABASE_URL alone, for the audit subcommands: they need no other
+// configuration and apply no migration.
+func openAuditDB(ctx context.Context, getenv func(string) string) (*pgxpool.Pool, error) {
+	url := strings.TrimSpace(getenv(config.EnvDatabaseURL))
+	if url == "" {
+		return nil, fmt.Errorf("configuration: %s: is required", config.EnvDatabaseURL)
+	}
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	pool, err := storage.Open(openCtx, url)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
+	}
+	return pool, nil
 }

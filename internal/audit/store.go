@@ -29,7 +29,7 @@ func Append(ctx context.Context, tx pgx.Tx, e Entry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	e.ID = newID()
+	e.ID = NewID()
 	e, err := normalize(e)
 	if err != nil {
 		return err
@@ -117,8 +117,9 @@ func check(e Entry) error {
 	return nil
 }
 
-// newID returns a random (version 4) UUID.
-func newID() string {
+// NewID returns a random (version 4) UUID, the form of entry ids and of the ids of the
+// things entries are about, such as reset requests.
+func NewID() string {
 	var b [16]byte
 	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
 	b[6] = b[6]&0x0f | 0x40

@@ -13,14 +13,8 @@ import (
 // says no, so the page never shows a stale preview); a form posted without scripts gets
 // the whole page with the preview under the form.
 func (s *Server) resetPreview(w http.ResponseWriter, r *http.Request) error {
-	if err := s.resetsOn(); err != nil {
-		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return errcode.Errorf(errcode.Invalid, "The form could not be read.")
-	}
-	in := parseResetForm(r.PostForm)
-	if err := s.mayRequest(r, in.form.Cluster, in.form.Group); err != nil {
+	in, err := s.postedResetForm(r)
+	if err != nil {
 		return err
 	}
 	var m views.ResetFormPage
@@ -57,17 +51,11 @@ func (s *Server) resetPreview(w http.ResponseWriter, r *http.Request) error {
 // Success goes to the request's page. A wrong field, or a group that already has an open
 // request on the topic (409, with a link to it), shows the form again as it was sent.
 func (s *Server) resetCreate(w http.ResponseWriter, r *http.Request) error {
-	if err := s.resetsOn(); err != nil {
+	in, err := s.postedResetForm(r)
+	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return errcode.Errorf(errcode.Invalid, "The form could not be read.")
-	}
-	in := parseResetForm(r.PostForm)
-	if err := s.mayRequest(r, in.form.Cluster, in.form.Group); err != nil {
-		return err
-	}
-	err := in.err
+	err = in.err
 	if err == nil {
 		var req reset.Request
 		if req, err = s.deps.Resets.Create(r.Context(), s.who(r), in.spec, in.form.Reason, in.form.Ticket); err == nil {
@@ -113,4 +101,17 @@ func seeOther(w http.ResponseWriter, r *http.Request, target string) {
 		return
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// postedResetForm reads a posted request form once the workflow is on and the user may
+// request resets on the form's cluster and group.
+func (s *Server) postedResetForm(r *http.Request) (resetInput, error) {
+	if err := s.resetsOn(); err != nil {
+		return resetInput{}, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return resetInput{}, errcode.Errorf(errcode.Invalid, "The form could not be read.")
+	}
+	in := parseResetForm(r.PostForm)
+	return in, s.mayRequest(r, in.form.Cluster, in.form.Group)
 }

@@ -107,13 +107,12 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 	// state and expiry check, and everyone else is told the request moved on.
 	now := s.o.Now()
 	err = pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE reset_request SET state = 'executing', updated_at = $1, executed_at = $1,
-			executed_by = $2, executed_by_name = $3 WHERE id = $4 AND state = 'approved' AND expires_at > $1`,
-			now, who.Actor.Subject, displayName(who.Actor), r.ID)
+		ok, err := setStateWhere(ctx, tx, r.ID, []State{Approved}, Executing, now, "expires_at > $2",
+			"executed_at = $2, executed_by = $3, executed_by_name = $4", who.Actor.Subject, displayName(who.Actor))
 		if err != nil {
-			return fmt.Errorf("reset request %s to executing: %w", r.ID, err)
+			return err
 		}
-		if tag.RowsAffected() != 1 {
+		if !ok {
 			return errMovedOn
 		}
 		e := s.entry(who, audit.ActionResetStarted, r, audit.Success)
@@ -333,10 +332,7 @@ func (s *Service) perQueue(ctx context.Context, b brokerState, qps []QueuePrevie
 	set func(context.Context, QueuePreview) error) []QueueOutcome {
 	var out []QueueOutcome
 	for _, qp := range qps {
-		before, ok := b.committed[qp.QueueID]
-		if !ok {
-			before = -1
-		}
+		before := b.committedAt(qp.QueueID)
 		qo := QueueOutcome{QueueRef: qp.QueueRef, Path: p, Before: before, Target: qp.Target, Result: Changed}
 		if before == qp.Target {
 			qo.Result = Unchanged
@@ -370,10 +366,7 @@ func (s *Service) byClients(ctx context.Context, c Cluster, b brokerState, r Req
 	cancel()
 	var out []QueueOutcome
 	for _, qp := range qps {
-		before, ok := b.committed[qp.QueueID]
-		if !ok {
-			before = -1
-		}
+		before := b.committedAt(qp.QueueID)
 		qo := QueueOutcome{QueueRef: qp.QueueRef, Path: PathClient, Before: before, Target: qp.Target, Result: Handed}
 		if err != nil {
 			qo.Result, qo.Error = FailedQ, brokerAnswer(err)

@@ -150,7 +150,13 @@ func (tp *topic) between(from map[int]int64) []string {
 // group creates a consumer group whose offsets are committed at the given offsets.
 func (e *env) group(t *testing.T, tp *topic, at map[int]int64) string {
 	t.Helper()
-	g := stacktest.Name(t, "g")
+	return e.groupNamed(t, "g", tp, at)
+}
+
+// groupNamed is group with a name starting with prefix.
+func (e *env) groupNamed(t *testing.T, prefix string, tp *topic, at map[int]int64) string {
+	t.Helper()
+	g := stacktest.Name(t, prefix)
 	if err := e.admin.CreateSubscriptionGroup(e.ctx, e.r.BrokerAddr, g); err != nil {
 		t.Fatal(err)
 	}

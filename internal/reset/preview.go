@@ -162,51 +162,28 @@ type snapshot struct {
 }
 
 // read reads the topic's route and, on each broker's master, the queues' extents, the
-// group's committed offsets, its online clients and how the broker resets.
+// group's committed offsets, its online clients and how the broker resets: what a preview
+// and an execution need.
 func read(ctx context.Context, c Cluster, group, topic string) (snapshot, error) {
+	return readTopic(ctx, c, group, topic, true)
+}
+
+// readOffsets reads only the queues' extents and the group's committed offsets, which is
+// all verification looks at, every second.
+func readOffsets(ctx context.Context, c Cluster, group, topic string) (snapshot, error) {
+	return readTopic(ctx, c, group, topic, false)
+}
+
+func readTopic(ctx context.Context, c Cluster, group, topic string, whole bool) (snapshot, error) {
 	route, err := topicRoute(ctx, c, topic)
 	if err != nil {
 		return snapshot{}, err
 	}
 	var snap snapshot
 	for _, b := range route.Brokers {
-		addr := b.MasterAddr()
-		if addr == "" {
-			return snapshot{}, errcode.Errorf(errcode.Unavailable, "Broker %s has no master registered with the name server; resets need every master of the topic.", b.BrokerName)
-		}
-		bs := brokerState{name: b.BrokerName, addr: addr, extents: map[int]mqadmin.TopicOffset{}, committed: map[int]int64{}}
-		conf, err := c.Admin.BrokerConfig(ctx, addr)
+		bs, err := readBroker(ctx, c.Admin, b, group, topic, whole)
 		if err != nil {
-			return snapshot{}, brokerErr(b.BrokerName, "read its configuration", err)
-		}
-		bs.serverSide = conf["useServerSideResetOffset"] == "true"
-		if info, err := c.Admin.BrokerRuntimeInfo(ctx, addr); err == nil {
-			bs.version = info["brokerVersionDesc"]
-		}
-		stats, err := c.Admin.TopicStats(ctx, addr, topic)
-		if err != nil {
-			return snapshot{}, brokerErr(b.BrokerName, "read the queues of "+topic, err)
-		}
-		for mq, o := range stats.Offsets {
-			bs.extents[mq.QueueID] = o
-		}
-		cs, err := c.Admin.ConsumeStats(ctx, addr, group, topic)
-		if err != nil {
-			return snapshot{}, brokerErr(b.BrokerName, "read the offsets of "+group, err)
-		}
-		for mq, o := range cs.Offsets {
-			if mq.Topic == topic {
-				bs.committed[mq.QueueID] = o.ConsumerOffset
-			}
-		}
-		if err := bs.noneOrZero(ctx, c.Admin, group, topic); err != nil {
-			return snapshot{}, brokerErr(b.BrokerName, "read the offsets of "+group, err)
-		}
-		switch conn, err := c.Admin.ConsumerConnections(ctx, addr, group); {
-		case err == nil:
-			bs.conn, bs.online = conn, len(conn.Connections)
-		case !errors.Is(err, mqadmin.ErrConsumerNotOnline):
-			return snapshot{}, brokerErr(b.BrokerName, "list the clients of "+group, err)
+			return snapshot{}, err
 		}
 		snap.brokers = append(snap.brokers, bs)
 	}
@@ -215,6 +192,52 @@ func read(ctx context.Context, c Cluster, group, topic string) (snapshot, error)
 		return snapshot{}, errcode.Errorf(errcode.NotFound, "The topic %s has no broker in cluster %s.", topic, c.Name)
 	}
 	return snap, nil
+}
+
+// readBroker reads one broker's master; whole adds how it resets and who is online.
+func readBroker(ctx context.Context, a Admin, b mqadmin.BrokerData, group, topic string, whole bool) (brokerState, error) {
+	addr := b.MasterAddr()
+	if addr == "" {
+		return brokerState{}, errcode.Errorf(errcode.Unavailable, "Broker %s has no master registered with the name server; resets need every master of the topic.", b.BrokerName)
+	}
+	bs := brokerState{name: b.BrokerName, addr: addr, extents: map[int]mqadmin.TopicOffset{}, committed: map[int]int64{}}
+	stats, err := a.TopicStats(ctx, addr, topic)
+	if err != nil {
+		return brokerState{}, brokerErr(b.BrokerName, "read the queues of "+topic, err)
+	}
+	for mq, o := range stats.Offsets {
+		bs.extents[mq.QueueID] = o
+	}
+	cs, err := a.ConsumeStats(ctx, addr, group, topic)
+	if err != nil {
+		return brokerState{}, brokerErr(b.BrokerName, "read the offsets of "+group, err)
+	}
+	for mq, o := range cs.Offsets {
+		if mq.Topic == topic {
+			bs.committed[mq.QueueID] = o.ConsumerOffset
+		}
+	}
+	if err := bs.noneOrZero(ctx, a, group, topic); err != nil {
+		return brokerState{}, brokerErr(b.BrokerName, "read the offsets of "+group, err)
+	}
+	if !whole {
+		return bs, nil
+	}
+	conf, err := a.BrokerConfig(ctx, addr)
+	if err != nil {
+		return brokerState{}, brokerErr(b.BrokerName, "read its configuration", err)
+	}
+	bs.serverSide = conf["useServerSideResetOffset"] == "true"
+	if info, err := a.BrokerRuntimeInfo(ctx, addr); err == nil {
+		bs.version = info["brokerVersionDesc"]
+	}
+	switch conn, err := a.ConsumerConnections(ctx, addr, group); {
+	case err == nil:
+		bs.conn, bs.online = conn, len(conn.Connections)
+	case !errors.Is(err, mqadmin.ErrConsumerNotOnline):
+		return brokerState{}, brokerErr(b.BrokerName, "list the clients of "+group, err)
+	}
+	return bs, nil
 }
 
 // noneOrZero tells "no committed offset" from a committed 0, which consume stats report
@@ -291,11 +314,7 @@ func (s snapshot) queue(q QueueRef) (ext mqadmin.TopicOffset, committed int64, o
 			continue
 		}
 		ext, ok = b.extents[q.QueueID]
-		committed, has := b.committed[q.QueueID]
-		if !has {
-			committed = -1
-		}
-		return ext, committed, ok
+		return ext, b.committedAt(q.QueueID), ok
 	}
 	return mqadmin.TopicOffset{}, -1, false
 }
@@ -314,6 +333,14 @@ func (s snapshot) queues() []QueueRef {
 		}
 	}
 	return out
+}
+
+// committedAt is the group's committed offset on a queue of the broker, -1 when none.
+func (b brokerState) committedAt(queueID int) int64 {
+	if off, ok := b.committed[queueID]; ok {
+		return off
+	}
+	return -1
 }
 
 func (s snapshot) broker(name string) (brokerState, bool) {

@@ -95,8 +95,7 @@ func TestRefusals(t *testing.T) {
 		wantState(t, r.ID, reset.Approved)
 	})
 	t.Run("two approvals needed", func(t *testing.T) {
-		spec := newSpec(t)
-		spec.Group = renameGroup(t, e, tp, "g-TwoApprovals")
+		spec := reset.Spec{Cluster: "local", Group: e.groupNamed(t, "g-TwoApprovals", tp, tp.max), Topic: tp.name, Kind: reset.ToEarliest}
 		r := request(t, spec)
 		if r.RequiredApprovals != 2 {
 			t.Fatalf("required approvals %d, want 2", r.RequiredApprovals)
@@ -160,22 +159,6 @@ func TestRefusals(t *testing.T) {
 			wantCode(t, err, errcode.NotFound, "no reset request")
 		}
 	})
-}
-
-// renameGroup creates a group whose name starts with prefix, committed at the topic's end.
-func renameGroup(t *testing.T, e *env, tp *topic, prefix string) string {
-	t.Helper()
-	g := stacktest.Name(t, prefix)
-	if err := e.admin.CreateSubscriptionGroup(e.ctx, e.r.BrokerAddr, g); err != nil {
-		t.Fatal(err)
-	}
-	for q, off := range tp.max {
-		if err := e.admin.UpdateConsumerOffset(e.ctx, e.r.BrokerAddr, g, tp.name, q, off); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.waitCommitted(t, g, tp.name, tp.max)
-	return g
 }
 
 // TestExecuteOnce presses execute twice at once, as the requester and the approver: the

@@ -2,7 +2,6 @@ package reset
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -167,7 +166,7 @@ func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket
 	}
 	now := s.o.Now()
 	r := Request{
-		ID: newID(), Cluster: spec.Cluster, Group: spec.Group, Topic: spec.Topic, Spec: spec,
+		ID: audit.NewID(), Cluster: spec.Cluster, Group: spec.Group, Topic: spec.Topic, Spec: spec,
 		Reason: reason, Ticket: ticket, Preview: p, RequiredApprovals: s.Approvals(spec.Cluster, spec.Group),
 		State: Pending, RequestedBy: who.Actor.Subject, RequestedByName: displayName(who.Actor),
 		RequestedAt: now, ExpiresAt: now.Add(s.o.Expiry), UpdatedAt: now,
@@ -385,13 +384,4 @@ func previewDigest(p Preview) map[string]any {
 		warnings = append(warnings, w.Code)
 	}
 	return map[string]any{"at": p.At, "queues": queues, "totals": p.Totals, "warnings": warnings}
-}
-
-// newID returns a random (version 4) UUID.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

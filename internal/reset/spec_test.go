@@ -124,9 +124,6 @@ func TestWarnings(t *testing.T) {
 		out := map[string]bool{}
 		for _, w := range ws {
 			out[w.Code] = out[w.Code] || w.Blocking
-			if _, ok := out[w.Code]; !ok {
-				out[w.Code] = false
-			}
 		}
 		return out
 	}

@@ -203,6 +203,12 @@ func insertDecision(ctx context.Context, db storage.DBTX, id string, d Decision)
 // set; it reports false when the request was not in one of those states (someone else
 // moved it first).
 func setState(ctx context.Context, db storage.DBTX, id string, from []State, to State, now time.Time, set string, args ...any) (bool, error) {
+	return setStateWhere(ctx, db, id, from, to, now, "", set, args...)
+}
+
+// setStateWhere is setState that also requires cond, SQL over the same parameters: $2 is
+// now, and args follow from $3.
+func setStateWhere(ctx context.Context, db storage.DBTX, id string, from []State, to State, now time.Time, cond, set string, args ...any) (bool, error) {
 	fromS := make([]string, len(from))
 	for i, s := range from {
 		fromS[i] = string(s)
@@ -212,6 +218,9 @@ func setState(ctx context.Context, db storage.DBTX, id string, from []State, to 
 		q += `, ` + set
 	}
 	q += fmt.Sprintf(` WHERE id = $%d AND state = ANY($%d)`, len(args)+3, len(args)+4)
+	if cond != "" {
+		q += ` AND ` + cond
+	}
 	all := append([]any{string(to), now}, args...)
 	all = append(all, id, fromS)
 	tag, err := db.Exec(ctx, q, all...)

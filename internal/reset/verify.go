@@ -93,7 +93,7 @@ func (s *Service) expire(ctx context.Context, id string) error {
 	}
 	return pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
 		now := s.o.Now()
-		ok, err := setStateIf(ctx, tx, id, now, `expires_at <= $2`, Expired, Pending, Approved)
+		ok, err := setStateWhere(ctx, tx, id, []State{Pending, Approved}, Expired, now, `expires_at <= $2`, "")
 		if err != nil || !ok {
 			return err
 		}
@@ -106,20 +106,6 @@ func (s *Service) expire(ctx context.Context, id string) error {
 		e.After = stateJSON(Expired)
 		return audit.Append(ctx, tx, e)
 	})
-}
-
-// setStateIf moves a request in one of from to to when cond (SQL over $2 = now) holds.
-func setStateIf(ctx context.Context, tx pgx.Tx, id string, now time.Time, cond string, to State, from ...State) (bool, error) {
-	fromS := make([]string, len(from))
-	for i, f := range from {
-		fromS[i] = string(f)
-	}
-	tag, err := tx.Exec(ctx, `UPDATE reset_request SET state = $1, updated_at = $2
-		WHERE id = $3 AND state = ANY($4) AND `+cond, string(to), now, id, fromS)
-	if err != nil {
-		return false, fmt.Errorf("reset request %s to %s: %w", id, to, err)
-	}
-	return tag.RowsAffected() == 1, nil
 }
 
 // VerifyDue checks every executed request that is not verified yet.
@@ -174,7 +160,7 @@ func (s *Service) verify(ctx context.Context, id string) error {
 	}
 	now := s.o.Now()
 	late := now.Sub(r.Outcome.At) >= s.o.VerifyWindow
-	snap, err := read(ctx, c, r.Group, r.Topic)
+	snap, err := readOffsets(ctx, c, r.Group, r.Topic)
 	if err != nil && !late {
 		return fmt.Errorf("verify reset %s: %w", id, err)
 	}
@@ -282,7 +268,7 @@ func (s *Service) sweepInterrupted(ctx context.Context) error {
 	for _, id := range ids {
 		err := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
 			cond := fmt.Sprintf(`executed_at <= $2 - make_interval(secs => %d)`, int((executeTimeout + finishGrace).Seconds()))
-			ok, err := setStateIf(ctx, tx, id, s.o.Now(), cond, Interrupted, Executing)
+			ok, err := setStateWhere(ctx, tx, id, []State{Executing}, Interrupted, s.o.Now(), cond, "")
 			if err != nil || !ok {
 				return err
 			}
