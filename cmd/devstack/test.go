@@ -107,9 +107,13 @@ func startTestStack(ctx context.Context, versions []string, out io.Writer) ([]st
 				return fmt.Errorf("rocketmq %s: %w", v, err)
 			}
 			add(stacktest.EnvName(v)+"="+stacktest.FromStack(r).EnvValue(), r.Stop)
-			fmt.Fprintf(out, "devstack: rocketmq %s namesrv %s (%s) broker %s (%s)\n", v,
+			proxy := ""
+			if r.ProxyAddr != "" {
+				proxy = " with proxy " + r.ProxyAddr
+			}
+			fmt.Fprintf(out, "devstack: rocketmq %s namesrv %s (%s) broker %s%s (%s)\n", v,
 				r.NamesrvAddr, r.NamesrvStartup.Round(100*time.Millisecond),
-				r.BrokerAddr, r.BrokerStartup.Round(100*time.Millisecond))
+				r.BrokerAddr, proxy, r.BrokerStartup.Round(100*time.Millisecond))
 			return nil
 		})
 	}

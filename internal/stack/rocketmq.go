@@ -47,6 +47,10 @@ type RocketMQOptions struct {
 	// JoinNamesrv, when set, starts only a broker, registered with this existing name server
 	// (give it its own BrokerName), to make a cluster of several brokers.
 	JoinNamesrv string
+	// NoProxy runs a 5.x broker on its own. By default a 5.x broker runs inside
+	// rocketmq-proxy (local mode), which serves the gRPC clients of the 5.x SDKs (simple
+	// consumers) on ProxyAddr; 4.x has no proxy.
+	NoProxy bool
 	// Timeout bounds the whole start-up; 90 s when zero.
 	Timeout time.Duration
 }
@@ -58,6 +62,9 @@ type RocketMQ struct {
 	// NamesrvAddr and BrokerAddr are "127.0.0.1:port".
 	NamesrvAddr string
 	BrokerAddr  string
+	// ProxyAddr is the gRPC endpoint of rocketmq-proxy, "127.0.0.1:port", for 5.x brokers
+	// started with the proxy; empty otherwise.
+	ProxyAddr string
 	// BrokerName and ClusterName are the broker's names as registered with the name server.
 	BrokerName  string
 	ClusterName string
@@ -69,6 +76,7 @@ type RocketMQ struct {
 
 	major                   int // 4 or 5
 	namesrvPort, brokerPort int
+	proxyPorts              []int // gRPC and remoting, when the proxy runs
 	namesrv, broker         *Process
 	removeDir               bool
 }
@@ -140,11 +148,14 @@ func StartRocketMQ(ctx context.Context, opts RocketMQOptions) (*RocketMQ, error)
 	}
 
 	start := time.Now()
+	name, args := "broker-"+r.Version, brokerArgs(major, r.Dir, lib)
+	if r.ProxyAddr != "" {
+		name, args = "proxy-"+r.Version, proxyArgs(r.Dir, lib)
+	}
 	r.broker, err = StartProcess(ProcessSpec{
-
-		Name:    "broker-" + r.Version,
+		Name:    name,
 		Path:    java,
-		Args:    brokerArgs(major, r.Dir, lib),
+		Args:    args,
 		Env:     env,
 		Dir:     r.Dir,
 		LogPath: filepath.Join(r.Dir, "broker-stdout.log"),
@@ -223,9 +234,10 @@ func (r *RocketMQ) Processes() []*Process {
 }
 
 // Ports returns every TCP port the name server and broker listen on: the name server's,
-// then the broker's listenPort, listenPort-2 (its "VIP" server) and listenPort+1 (HA).
+// then the broker's listenPort, listenPort-2 (its "VIP" server) and listenPort+1 (HA), then
+// the proxy's gRPC and remoting ports when it runs.
 func (r *RocketMQ) Ports() []int {
-	return []int{r.namesrvPort, r.brokerPort, r.brokerPort - 2, r.brokerPort + 1}
+	return append([]int{r.namesrvPort, r.brokerPort, r.brokerPort - 2, r.brokerPort + 1}, r.proxyPorts...)
 }
 
 // LogTail returns the last n lines of the name server's and the broker's output and of the
@@ -255,11 +267,17 @@ func (r *RocketMQ) waitBrokerReady(ctx context.Context, brokerPerm string) error
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	bootLine := fmt.Sprintf("The broker[%s, %s] boot success", r.BrokerName, r.BrokerAddr)
+	if r.ProxyAddr != "" {
+		bootLine = proxyBootLine // in local mode the broker's line goes to its log only
+	}
 	var booted, nudged time.Time
 	for {
 		err := r.brokerRegistered(ctx, cli)
 		if err == nil {
 			err = dialOnce(ctx, r.BrokerAddr)
+		}
+		if err == nil && r.ProxyAddr != "" {
+			err = dialOnce(ctx, r.ProxyAddr)
 		}
 		if err == nil {
 			return nil

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -43,6 +44,17 @@ func (r *RocketMQ) writeFiles(major int, confDir string, opts RocketMQOptions) e
 	}
 	r.NamesrvAddr = cmp.Or(opts.JoinNamesrv, net.JoinHostPort("127.0.0.1", strconv.Itoa(r.namesrvPort)))
 	r.BrokerAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.brokerPort))
+	withProxy := major >= 5 && !opts.NoProxy
+	if withProxy {
+		for range 2 {
+			p, err := FreePort()
+			if err != nil {
+				return err
+			}
+			r.proxyPorts = append(r.proxyPorts, p)
+		}
+		r.ProxyAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.proxyPorts[0]))
+	}
 
 	files := map[string]string{}
 	for _, role := range []string{"namesrv", "broker"} {
@@ -94,13 +106,25 @@ func (r *RocketMQ) writeFiles(major int, confDir string, opts RocketMQOptions) e
 		br["diskSpaceWarningLevelRatio"] = strconv.Itoa(diskWarningPercent)
 		br["diskSpaceCleanForciblyRatio"] = strconv.Itoa(diskForcePercent)
 		// No timer wheel: saves its preallocated timer log; delayed messages fall back to
-		// the delay levels.
+		// the delay levels. Pop (the proxy's simple consumers) needs it: there it runs, with
+		// a small timer log.
 		br["timerWheelEnable"] = "false"
+		if withProxy {
+			br["timerWheelEnable"] = "true"
+			br["mappedFileSizeTimerLog"] = strconv.Itoa(16 << 20) // default 100 MiB
+		}
 	}
 	maps.Copy(ns, opts.ExtraNamesrvConf)
 	maps.Copy(br, opts.ExtraBrokerConf)
 	files[filepath.Join(r.Dir, "namesrv.conf")] = properties(ns)
 	files[filepath.Join(r.Dir, "broker.conf")] = properties(br)
+	if withProxy {
+		conf, err := proxyConf(r)
+		if err != nil {
+			return err
+		}
+		files[filepath.Join(r.Dir, "rmq-proxy.json")] = conf
+	}
 
 	for path, content := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -165,6 +189,36 @@ func brokerArgs(major int, dir, lib string) []string {
 		"-c", filepath.Join(dir, "broker.conf"))
 }
 
+// proxyBootLine is what rocketmq-proxy prints on stdout once every server it runs started.
+const proxyBootLine = "rocketmq-proxy startup successfully"
+
+// proxyArgs runs rocketmq-proxy in local mode: the broker of broker.conf in the same JVM,
+// the proxy's gRPC and remoting servers in front of it. Same memory as a broker alone.
+func proxyArgs(dir, lib string) []string {
+	args := jvmArgs(5, dir, "broker", "-Xms256m", "-Xmx768m", "-XX:MaxDirectMemorySize=512m",
+		"-XX:-AlwaysPreTouch")
+	return append(args, "-cp", filepath.Join(lib, "*"), "org.apache.rocketmq.proxy.ProxyStartup",
+		"-pm", "local", "-bc", filepath.Join(dir, "broker.conf"), "-pc", filepath.Join(dir, "rmq-proxy.json"))
+}
+
+// proxyConf is rmq-proxy.json for local mode. Short cache refreshes let a topic or group
+// created a moment ago be served at once; a 1 s floor on the invisible time lets tests see
+// unacknowledged messages come back quickly.
+func proxyConf(r *RocketMQ) (string, error) {
+	b, err := json.MarshalIndent(map[string]any{
+		"rocketMQClusterName":                        r.ClusterName,
+		"namesrvAddr":                                r.NamesrvAddr,
+		"localServeAddr":                             "127.0.0.1",
+		"grpcServerPort":                             r.proxyPorts[0],
+		"remotingListenPort":                         r.proxyPorts[1],
+		"minInvisibleTimeMillsForRecv":               1000,
+		"topicRouteServiceCacheRefreshSeconds":       1,
+		"topicConfigCacheRefreshSeconds":             1,
+		"subscriptionGroupConfigCacheRefreshSeconds": 1,
+	}, "", "  ")
+	return string(b), err
+}
+
 func rocketmqMajor(version string) (int, error) {
 	major, _, _ := strings.Cut(version, ".")
 	switch major {
@@ -206,7 +260,11 @@ func rocketmqLibDir(version, lib string) (string, error) {
 		}
 		lib = filepath.Join(cache, "rocketmq", version, "lib")
 	}
-	for _, jar := range []string{"rocketmq-namesrv-" + version + ".jar", "rocketmq-broker-" + version + ".jar"} {
+	jars := []string{"rocketmq-namesrv-" + version + ".jar", "rocketmq-broker-" + version + ".jar"}
+	if strings.HasPrefix(version, "5.") {
+		jars = append(jars, "rocketmq-proxy-"+version+".jar")
+	}
+	for _, jar := range jars {
 		if !fileExists(filepath.Join(lib, jar)) {
 			return "", fmt.Errorf("rocketmq %s: %s not in %s: run scripts/rocketmq/fetch.sh %s",
 				version, jar, lib, version)

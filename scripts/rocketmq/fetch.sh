@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# fetch.sh VERSION: resolve the Apache RocketMQ name server and broker jars for VERSION into
+# fetch.sh VERSION: resolve the Apache RocketMQ name server, broker and tools jars (and for 5.x
+# the proxy's) for VERSION into
 # ${LAGBOARD_CACHE:-$HOME/.cache/lagboard}/rocketmq/VERSION/lib, unless they are already there,
 # and print that directory. internal/stack reads the jars from it. The logback files in
 # scripts/rocketmq/conf are copied to VERSION/conf beside it every time (a fallback for
@@ -20,8 +21,19 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${LAGBOARD_CACHE:-$HOME/.cache/lagboard}
 dest=$cache/rocketmq/$version/lib
 
+# The proxy (gRPC clients, local mode) exists from 5.0 on.
+jars=(namesrv broker tools)
+profile=()
+if [[ $version == 5.* ]]; then
+	jars+=(proxy)
+	profile=(-Pproxy)
+fi
+
 complete() {
-	[[ -f $1/.complete && -f $1/rocketmq-namesrv-$version.jar && -f $1/rocketmq-broker-$version.jar ]]
+	[[ -f $1/.complete ]] || return 1
+	for jar in "${jars[@]}"; do
+		[[ -f $1/rocketmq-$jar-$version.jar ]] || return 1
+	done
 }
 
 mkdir -p "$cache/rocketmq/$version/conf"
@@ -40,17 +52,17 @@ log=$cache/rocketmq/$version/fetch.log
 trap 'rm -rf "$tmp"' EXIT
 
 echo "fetch.sh: resolving RocketMQ $version jars (log: $log)" >&2
-if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Drocketmq.version="$version" \
+if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Drocketmq.version="$version" "${profile[@]}" \
 	dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
 	tail -n 20 "$log" >&2
-	echo "fetch.sh: could not resolve rocketmq-namesrv and rocketmq-broker $version" >&2
-	exit 1
-fi
-if [[ ! -f $tmp/rocketmq-namesrv-$version.jar || ! -f $tmp/rocketmq-broker-$version.jar ]]; then
-	echo "fetch.sh: Maven finished but the $version jars are missing from $tmp" >&2
+	echo "fetch.sh: could not resolve the RocketMQ $version jars (${jars[*]})" >&2
 	exit 1
 fi
 touch "$tmp/.complete"
+if ! complete "$tmp"; then
+	echo "fetch.sh: Maven finished but some of the $version jars (${jars[*]}) are missing from $tmp" >&2
+	exit 1
+fi
 rm -rf "$dest"
 mv "$tmp" "$dest"
 trap - EXIT

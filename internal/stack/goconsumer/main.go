@@ -1,14 +1,22 @@
-// Command goconsumer is a real rocketmq-client-go push consumer in a process of its own, for
-// tests. Running consumers out of the test process keeps the race detector on Lagboard's
-// code: rocketmq-client-go v2.1.2 has data races of its own (its rebalance races its start),
-// which would fail any test that hosted it. Consumers are separate processes in production
-// too.
+// Command goconsumer is a real rocketmq-client-go consumer in a process of its own, for tests
+// and the demo. Running consumers out of the test process keeps the race detector on
+// Lagboard's code: rocketmq-client-go v2.1.2 has data races of its own (its rebalance races
+// its start), which would fail any test that hosted it. Consumers are separate processes in
+// production too.
 //
-//	goconsumer -namesrv ADDR -group G -topic T [-instance I] [-broadcast]
-//	           [-delay 100ms] [-stuck] [-refuse-once BODY]
+//	goconsumer -namesrv ADDR -group G -topic T [-instance I] [-broadcast] [-orderly]
+//	           [-delay 100ms] [-stuck] [-stuck-on BODY] [-refuse-once BODY]
+//	goconsumer -pull -namesrv ADDR -group G -topic T [-commit broker|local] [-delay 100ms]
+//
+// The default is a push consumer; -orderly makes it consume each queue in order (queues are
+// locked on the broker by one client). -pull runs a pull consumer that fetches each queue
+// itself (PullFrom) and sets its offsets by hand (UpdateOffset), persisting them to the
+// broker every second with -commit broker, or keeping them in the process with -commit
+// local.
 //
 // It prints STARTED once started, RECEIVED <body> when a message arrives and CONSUMED 1
-// once it is acknowledged, and shuts down when its standard input closes.
+// once it is acknowledged (for -pull: once its offset is set), and shuts down when its
+// standard input closes.
 package main
 
 import (
@@ -23,6 +31,7 @@ import (
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/admin"
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/rlog"
@@ -37,19 +46,27 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("goconsumer", flag.ContinueOnError)
-	namesrv := fs.String("namesrv", "", "name server address")
-	group := fs.String("group", "", "consumer group")
-	topic := fs.String("topic", "", "topic to subscribe to")
-	instance := fs.String("instance", fmt.Sprintf("goconsumer-%d", os.Getpid()), "client instance name")
-	broadcast := fs.Bool("broadcast", false, "broadcasting instead of clustering")
-	delay := fs.Duration("delay", 0, "time each message takes")
-	stuck := fs.Bool("stuck", false, "never finish the first message")
-	refuseOnce := fs.String("refuse-once", "", "ask for redelivery of the message with this body, once")
+	var o options
+	fs.StringVar(&o.namesrv, "namesrv", "", "name server address")
+	fs.StringVar(&o.group, "group", "", "consumer group")
+	fs.StringVar(&o.topic, "topic", "", "topic to subscribe to")
+	fs.StringVar(&o.instance, "instance", fmt.Sprintf("goconsumer-%d", os.Getpid()), "client instance name")
+	fs.BoolVar(&o.broadcast, "broadcast", false, "broadcasting instead of clustering")
+	fs.BoolVar(&o.orderly, "orderly", false, "consume each queue in order, holding its lock")
+	fs.DurationVar(&o.delay, "delay", 0, "time each message takes")
+	fs.BoolVar(&o.stuck, "stuck", false, "never finish the first message")
+	fs.StringVar(&o.stuckOn, "stuck-on", "", "never finish the message with this body")
+	fs.StringVar(&o.refuseOnce, "refuse-once", "", "ask for redelivery of the message with this body, once")
+	pull := fs.Bool("pull", false, "a pull consumer setting its offsets by hand")
+	fs.StringVar(&o.commit, "commit", "broker", "pull: broker (persist offsets every second) or local (never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *namesrv == "" || *group == "" || *topic == "" {
+	if o.namesrv == "" || o.group == "" || o.topic == "" {
 		return fmt.Errorf("-namesrv, -group and -topic are required")
+	}
+	if o.commit != "broker" && o.commit != "local" {
+		return fmt.Errorf("-commit %q: want broker or local", o.commit)
 	}
 	rlog.SetLogLevel("error")
 	var mu sync.Mutex
@@ -58,15 +75,36 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		defer mu.Unlock()
 		fmt.Fprintf(stdout, format+"\n", a...)
 	}
+	stop := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, bufio.NewReader(stdin)) //nolint:errcheck // EOF or an error both mean stop
+		close(stop)
+	}()
+	if *pull {
+		return runPull(o, stop, say)
+	}
+	return runPush(o, stop, say)
+}
+
+type options struct {
+	namesrv, group, topic, instance string
+	broadcast, orderly, stuck       bool
+	delay                           time.Duration
+	stuckOn, refuseOnce, commit     string
+}
+
+// runPush consumes with a push consumer until stop is closed.
+func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
 	model := consumer.Clustering
-	if *broadcast {
+	if o.broadcast {
 		model = consumer.BroadCasting
 	}
 	c, err := rocketmq.NewPushConsumer(
-		consumer.WithNameServer([]string{*namesrv}),
-		consumer.WithGroupName(*group),
-		consumer.WithInstance(*instance),
+		consumer.WithNameServer([]string{o.namesrv}),
+		consumer.WithGroupName(o.group),
+		consumer.WithInstance(o.instance),
 		consumer.WithConsumerModel(model),
+		consumer.WithConsumerOrder(o.orderly),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
 		consumer.WithConsumeGoroutineNums(1),
 		consumer.WithConsumeMessageBatchMaxSize(1),
@@ -74,22 +112,27 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stop := make(chan struct{})
+	// An orderly consumer that gives up on a message suspends its queue and tries it again;
+	// any other consumer sends it to the retry topic.
+	retry := consumer.ConsumeRetryLater
+	if o.orderly {
+		retry = consumer.SuspendCurrentQueueAMoment
+	}
 	var refused atomic.Bool
-	err = c.Subscribe(*topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	err = c.Subscribe(o.topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		for _, m := range msgs {
 			say("RECEIVED %s", m.Body)
-			if *stuck {
+			if o.stuck || (o.stuckOn != "" && string(m.Body) == o.stuckOn) {
 				<-stop
-				return consumer.ConsumeRetryLater, nil
+				return retry, nil
 			}
-			if *refuseOnce != "" && string(m.Body) == *refuseOnce && refused.CompareAndSwap(false, true) {
-				return consumer.ConsumeRetryLater, nil
+			if o.refuseOnce != "" && string(m.Body) == o.refuseOnce && refused.CompareAndSwap(false, true) {
+				return retry, nil
 			}
 			select {
-			case <-time.After(*delay):
+			case <-time.After(o.delay):
 			case <-stop:
-				return consumer.ConsumeRetryLater, nil
+				return retry, nil
 			}
 			say("CONSUMED 1")
 		}
@@ -102,10 +145,109 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	say("STARTED")
-	io.Copy(io.Discard, bufio.NewReader(stdin)) //nolint:errcheck // EOF or an error both mean stop
-	close(stop)
+	<-stop
+	return shutdown(c.Shutdown)
+}
+
+// runPull reads every queue of the topic with PullFrom and sets the offsets by hand, as an
+// application managing its own progress does.
+func runPull(o options, stop <-chan struct{}, say func(string, ...any)) error {
+	queues, err := topicQueues(o.namesrv, o.topic)
+	if err != nil {
+		return err
+	}
+	c, err := rocketmq.NewPullConsumer(
+		consumer.WithNameServer([]string{o.namesrv}),
+		consumer.WithGroupName(o.group),
+		consumer.WithInstance(o.instance),
+	)
+	if err != nil {
+		return err
+	}
+	if err := c.Subscribe(o.topic, consumer.MessageSelector{}); err != nil {
+		return err
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	next := map[primitive.MessageQueue]int64{}
+	if o.commit == "broker" {
+		for _, mq := range queues { // go on from what an earlier run committed
+			if off, err := c.CurrentOffset(mq); err == nil && off > 0 {
+				next[*mq] = off
+			}
+		}
+	}
+	say("STARTED")
+	persist := time.NewTicker(time.Second)
+	defer persist.Stop()
+	for {
+		for _, mq := range queues {
+			if !pullQueue(c, mq, next, o, stop, say) {
+				return shutdown(c.Shutdown)
+			}
+		}
+		select {
+		case <-stop:
+			return shutdown(c.Shutdown)
+		case <-persist.C:
+			if o.commit == "broker" {
+				// The client persists only the queues its rebalance assigned; rebalance first
+				// so the offsets just set are among them.
+				if r, ok := c.(interface{ Rebalance() }); ok {
+					r.Rebalance()
+				}
+				c.PersistOffset(context.Background(), o.topic) //nolint:errcheck // tried again next second
+			}
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// pullQueue pulls what is new on one queue and sets the queue's offset past it. It returns
+// false once stop is closed.
+func pullQueue(c rocketmq.PullConsumer, mq *primitive.MessageQueue, next map[primitive.MessageQueue]int64,
+	o options, stop <-chan struct{}, say func(string, ...any)) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.PullFrom(ctx, mq, next[*mq], 16)
+	if err != nil || res == nil {
+		return true
+	}
+	for _, m := range res.GetMessageExts() {
+		say("RECEIVED %s", m.Body)
+		select {
+		case <-time.After(o.delay):
+		case <-stop:
+			return false
+		}
+		next[*mq] = m.QueueOffset + 1
+		if o.commit == "broker" {
+			c.UpdateOffset(mq, next[*mq]) //nolint:errcheck // it only records the offset in memory
+		}
+		say("CONSUMED 1")
+	}
+	if res.NextBeginOffset > next[*mq] && len(res.GetMessageExts()) == 0 {
+		next[*mq] = res.NextBeginOffset // e.g. moved past messages removed by retention
+	}
+	return true
+}
+
+// topicQueues returns the topic's queues from its route.
+func topicQueues(namesrv, topic string) ([]*primitive.MessageQueue, error) {
+	adm, err := admin.NewAdmin(admin.WithResolver(primitive.NewPassthroughResolver([]string{namesrv})))
+	if err != nil {
+		return nil, err
+	}
+	defer adm.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return adm.FetchPublishMessageQueues(ctx, topic)
+}
+
+func shutdown(f func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- c.Shutdown() }()
+	go func() { done <- f() }()
 	select {
 	case err := <-done:
 		return err

@@ -30,6 +30,16 @@ type ConsumerOptions struct {
 	// RefuseOnce asks for redelivery of the message with this body, the first time only
 	// (Go consumer only): the message goes to the group's retry topic.
 	RefuseOnce string
+	// StuckOn makes the consumer never finish the message with this body (Go consumer only);
+	// with Orderly that blocks its queue while the others move.
+	StuckOn string
+	// Orderly consumes each queue in order, holding the queue's lock on the broker (Go
+	// consumer only).
+	Orderly bool
+	// Pull runs a pull consumer that sets its offsets by hand (Go consumer only); with
+	// LocalOffsets it never writes them to the broker.
+	Pull         bool
+	LocalOffsets bool
 }
 
 // ConsumerOutput is what a consumer process printed so far; it grows while it runs.
@@ -129,21 +139,39 @@ func Consume(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions) *
 	if o.RefuseOnce != "" {
 		args = append(args, "-refuse-once", o.RefuseOnce)
 	}
+	if o.StuckOn != "" {
+		args = append(args, "-stuck-on", o.StuckOn)
+	}
+	if o.Orderly {
+		args = append(args, "-orderly")
+	}
+	if o.Pull {
+		args = append(args, "-pull")
+		if o.LocalOffsets {
+			args = append(args, "-commit", "local")
+		}
+	}
 	return startConsumer(t, exec.Command(goConsumerBinary(t), args...), "go consumer")
 }
 
-var goConsumer once[string]
+var goConsumer, simpleConsumer once[string]
 
 // goConsumerBinary builds internal/stack/goconsumer once per test binary, without the race
 // detector.
 func goConsumerBinary(t testing.TB) string {
 	t.Helper()
-	return goConsumer.get(t, func(ctx context.Context) (string, error) {
+	return buildCommand(t, &goConsumer, "goconsumer")
+}
+
+// buildCommand builds internal/stack/<name> once per test binary, without the race detector.
+func buildCommand(t testing.TB, o *once[string], name string) string {
+	t.Helper()
+	return o.get(t, func(ctx context.Context) (string, error) {
 		root, err := stack.RepoRoot()
 		if err != nil {
 			return "", err
 		}
-		dir, err := os.MkdirTemp("", "lagboard-goconsumer-")
+		dir, err := os.MkdirTemp("", "lagboard-"+name+"-")
 		if err != nil {
 			return "", err
 		}
@@ -152,11 +180,11 @@ func goConsumerBinary(t testing.TB) string {
 		if _, err := os.Stat(goTool); err != nil {
 			goTool = "go"
 		}
-		bin := filepath.Join(dir, "goconsumer")
-		cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./internal/stack/goconsumer")
+		bin := filepath.Join(dir, name)
+		cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./internal/stack/"+name)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("build the Go consumer: %v\n%s", err, out)
+			return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
 		}
 		return bin, nil
 	})

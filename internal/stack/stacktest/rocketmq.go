@@ -20,14 +20,16 @@ type RocketMQ struct {
 	BrokerAddr  string
 	BrokerName  string
 	ClusterName string
+	// ProxyAddr is the gRPC endpoint of the 5.x proxy in front of the broker; empty for 4.x.
+	ProxyAddr string
 	// Dir holds the JVMs' files, logs included.
 	Dir string
 }
 
 // EnvValue encodes r for EnvRocketMQPrefix variables.
 func (r RocketMQ) EnvValue() string {
-	return fmt.Sprintf("namesrv=%s;broker=%s;broker_name=%s;cluster=%s;dir=%s",
-		r.NamesrvAddr, r.BrokerAddr, r.BrokerName, r.ClusterName, r.Dir)
+	return fmt.Sprintf("namesrv=%s;broker=%s;broker_name=%s;cluster=%s;proxy=%s;dir=%s",
+		r.NamesrvAddr, r.BrokerAddr, r.BrokerName, r.ClusterName, r.ProxyAddr, r.Dir)
 }
 
 // EnvName returns the variable that carries version's broker, e.g. LAGBOARD_TEST_ROCKETMQ_5_3_3.
@@ -92,7 +94,7 @@ func Broker(t testing.TB, version string) RocketMQ {
 // FromStack describes a broker started with stack.StartRocketMQ.
 func FromStack(r *stack.RocketMQ) RocketMQ {
 	return RocketMQ{Version: r.Version, NamesrvAddr: r.NamesrvAddr, BrokerAddr: r.BrokerAddr,
-		BrokerName: r.BrokerName, ClusterName: r.ClusterName, Dir: r.Dir}
+		BrokerName: r.BrokerName, ClusterName: r.ClusterName, ProxyAddr: r.ProxyAddr, Dir: r.Dir}
 }
 
 func parseEnv(version, v string) (RocketMQ, error) {
@@ -108,6 +110,8 @@ func parseEnv(version, v string) (RocketMQ, error) {
 			r.BrokerName = val
 		case "cluster":
 			r.ClusterName = val
+		case "proxy":
+			r.ProxyAddr = val
 		case "dir":
 			r.Dir = val
 		}
