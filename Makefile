@@ -56,7 +56,7 @@ bench: deps build
 ## fuzz: each fuzzer of the network decoders for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
 fuzz:
-	for f in FuzzDecodeFrame FuzzNormalizeFastJSON FuzzNormalizeDecodeConsumeStats FuzzParseMessageQueueKey; do \
+	for f in FuzzDecodeFrame FuzzNormalizeFastJSON FuzzNormalizeDecodeConsumeStats FuzzParseMessageQueueKey FuzzDecodeBrokerOffsets; do \
 		$(GO) test -run XXX -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) -parallel 1 ./internal/mqadmin/ || exit 1; done
 
 clean:
