@@ -105,6 +105,25 @@ func (c *Client) QueryConsumerOffset(ctx context.Context, brokerAddr, group, top
 	return respInt(resp, "offset", "QUERY_CONSUMER_OFFSET "+args, brokerAddr)
 }
 
+// InitialOffset asks where a group with no committed offset on a queue starts: it sends
+// QUERY_CONSUMER_OFFSET (14) the way clients do, letting the broker answer 0 when the queue
+// has never lost a message and its first one is still in memory (then every client starts
+// at 0, whatever it is configured to do). Otherwise it fails with ErrQueryNotFound, and the
+// client's own setting decides. For a queue with a committed offset it returns that offset.
+func (c *Client) InitialOffset(ctx context.Context, brokerAddr, group, topic string, queueID int) (int64, error) {
+	ext := map[string]string{
+		"consumerGroup": group,
+		"topic":         topic,
+		"queueId":       strconv.Itoa(queueID),
+	}
+	args := "group=" + group + " topic=" + topic + " queue=" + strconv.Itoa(queueID)
+	resp, err := c.call(ctx, brokerAddr, codeQueryConsumerOffset, args, ext, nil)
+	if err != nil {
+		return 0, err
+	}
+	return respInt(resp, "offset", "QUERY_CONSUMER_OFFSET "+args, brokerAddr)
+}
+
 // UpdateConsumerOffset sets a group's committed offset on one queue and waits for the
 // broker's answer (UPDATE_CONSUMER_OFFSET, 15). 5.3 brokers refuse unknown groups
 // (ErrSubscriptionGroupNotExist; see CreateSubscriptionGroup) and topics (ErrTopicNotExist);

@@ -66,6 +66,7 @@ var codeNames = map[int32]string{
 	codeQueryConsumeTimeSpan:       "QUERY_CONSUME_TIME_SPAN",
 	codeGetConsumerRunningInfo:     "GET_CONSUMER_RUNNING_INFO",
 	codeGetBrokerConsumeStats:      "GET_BROKER_CONSUME_STATS",
+	codeViewBrokerStatsData:        "VIEW_BROKER_STATS_DATA",
 }
 
 // codeName returns the protocol name of a request code, or "REQUEST_<n>".

@@ -29,6 +29,17 @@ func newBrokerPool(name, addr string, concurrency int, timeout time.Duration) *b
 // do runs f with a per-call deadline once a slot is free. A transport failure (no answer,
 // as opposed to an error answer) marks the broker down for the cycle.
 func (b *brokerPool) do(ctx context.Context, f func(ctx context.Context) error) error {
+	return b.run(ctx, f, true)
+}
+
+// doForClient runs a request the broker forwards to a consumer client (running info): its
+// failure is the client's, and never marks the broker down. A client that takes long to
+// answer costs one slot for one call timeout.
+func (b *brokerPool) doForClient(ctx context.Context, f func(ctx context.Context) error) error {
+	return b.run(ctx, f, false)
+}
+
+func (b *brokerPool) run(ctx context.Context, f func(ctx context.Context) error, blame bool) error {
 	if err := b.failure(); err != nil {
 		return err
 	}
@@ -44,7 +55,7 @@ func (b *brokerPool) do(ctx context.Context, f func(ctx context.Context) error) 
 	cctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	err := f(cctx)
-	if err != nil && !answered(err) {
+	if err != nil && blame && !answered(err) {
 		b.mu.Lock()
 		if b.down == nil {
 			b.down = fmt.Errorf("broker %s (%s) did not answer: %w", b.name, b.addr, err)
@@ -60,8 +71,9 @@ func (b *brokerPool) failure() error {
 	return b.down
 }
 
-// answered reports whether err is a reply from the broker rather than a failure to get one.
+// answered reports whether err is a reply from the broker rather than a failure to get one:
+// an error code, or a body that is missing or cannot be read.
 func answered(err error) bool {
 	var be *mqadmin.BrokerError
-	return errors.As(err, &be)
+	return errors.As(err, &be) || errors.Is(err, mqadmin.ErrEmptyBody) || errors.Is(err, mqadmin.ErrBadJSON)
 }

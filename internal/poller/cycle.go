@@ -149,6 +149,9 @@ func (p *Poller) judge(c *groupCalc, now time.Time) {
 		gt.lastMove = now
 	}
 	gt.committed, gt.hasCommitted = c.sample.Committed, true
+	if !broadcasting(c.state.MessageModel) {
+		c.sample.Blocked = blockedQueueOf(c, gt, p.cfg.Health.StallAfter, now)
+	}
 	gt.window = appendWindow(gt.window, c.sample, now, p.cfg.Health.Window)
 	status, reason := evaluate(p.cfg.Health, gt.window, gt.lastMove, now)
 	if broadcasting(c.state.MessageModel) && status == Unknown && c.state.Lag == nil {
@@ -159,6 +162,43 @@ func (p *Poller) judge(c *groupCalc, now time.Time) {
 		t := gt.lastMove
 		c.state.LastCommitAt = &t
 	}
+}
+
+// blockedQueueOf returns the queue of a group that has messages waiting and a committed
+// offset that stood still for stallAfter while another of its queues moved in that time. A
+// queue's committed offset cannot pass a message its client has not finished: one message
+// that hangs (or, in orderly consumption, keeps failing) holds its whole queue.
+func blockedQueueOf(c *groupCalc, gt *groupTrack, stallAfter time.Duration, now time.Time) *blockedQueue {
+	var (
+		worst  *queueRow
+		since  time.Time
+		moving bool
+	)
+	begin := now
+	if len(gt.window) > 0 {
+		begin = gt.window[0].At
+	}
+	for _, q := range c.queues {
+		if q.retry || !q.state.Committed {
+			continue
+		}
+		moved := begin // never seen to move: at least since the poller began watching
+		if q.state.MovedAt != nil {
+			moved = *q.state.MovedAt
+		}
+		if now.Sub(moved) < stallAfter {
+			moving = moving || q.state.MovedAt != nil
+			continue
+		}
+		if q.lag > 0 && (worst == nil || moved.Before(since)) {
+			worst, since = q, moved
+		}
+	}
+	if worst == nil || !moving {
+		return nil
+	}
+	return &blockedQueue{Name: fmt.Sprintf("%s/%s/%d", worst.key.Topic, worst.key.Broker, worst.key.QueueID),
+		Offset: worst.state.ConsumerOffset, Since: since, Orderly: c.state.Orderly != nil && *c.state.Orderly}
 }
 
 func appendWindow(w []sample, s sample, now time.Time, span time.Duration) []sample {
@@ -178,7 +218,7 @@ func (p *Poller) seed(ctx context.Context) error {
 		return err
 	}
 	for _, g := range stored {
-		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType}
+		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType, kind: g.Kind}
 		if g.LastCommitAt != nil {
 			gt.lastMove = *g.LastCommitAt
 		}

@@ -17,6 +17,14 @@ type fetched struct {
 	brokers []*brokerPool
 	version map[string]string // broker name → version
 	groups  map[string]*groupData
+	// offsets holds each broker's whole offset table, by broker name, for brokers that
+	// answered GET_ALL_CONSUMER_OFFSET.
+	offsets map[string]mqadmin.BrokerOffsets
+	// orderlyConfig holds the groups whose subscription group config asks for orderly
+	// consumption.
+	orderlyConfig map[string]bool
+	// found says where discovery found each group, and which retry topics are pop's.
+	found discovered
 	// topics holds each broker's topic extents, by broker name and topic.
 	topics map[string]map[string]mqadmin.TopicStats
 	// storeTimes holds the store time of the first unconsumed message of queues behind.
@@ -35,9 +43,28 @@ type groupData struct {
 	connKnown bool
 	// connBroker answered the connection request; running info is asked through it.
 	connBroker *brokerPool
-	// running holds each client's own report, for broadcasting groups.
+	// running holds each client's own report when it was asked this cycle (runningDue).
 	running map[string]runningReport
-	mu      sync.Mutex
+	// initial holds, for queues never committed, what the broker answers a client asking
+	// where to start (InitialOffset): an offset, or an error (ErrQueryNotFound: the
+	// client's own setting decides).
+	initial map[queueRef]initialAnswer
+	// pop holds, by broker and topic, the broker's figures of the group's pop consumption,
+	// for groups that may pop (mayPop).
+	pop map[string]map[string]popTopicStats
+	mu  sync.Mutex
+}
+
+// queueRef names a queue of a group's topic on a broker.
+type queueRef struct {
+	topic, broker string
+	queue         int
+}
+
+// initialAnswer is a broker's answer to InitialOffset.
+type initialAnswer struct {
+	offset int64
+	err    error
 }
 
 // runningReport is a client's answer to a running-info request.
@@ -46,8 +73,11 @@ type runningReport struct {
 	err  error
 }
 
-// retryPrefix starts the name of every group's retry topic.
-const retryPrefix = "%RETRY%"
+// retryPrefix starts the name of every group's retry topic, dlqPrefix its dead-letter topic.
+const (
+	retryPrefix = "%RETRY%"
+	dlqPrefix   = "%DLQ%"
+)
 
 // fetch discovers brokers and groups and reads every group's progress from every broker,
 // all within ctx's deadline.
@@ -56,7 +86,9 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fetched{version: map[string]string{}, groups: map[string]*groupData{}, topics: map[string]map[string]mqadmin.TopicStats{}}
+	f := &fetched{version: map[string]string{}, groups: map[string]*groupData{},
+		topics:  map[string]map[string]mqadmin.TopicStats{},
+		offsets: map[string]mqadmin.BrokerOffsets{}, orderlyConfig: map[string]bool{}}
 	for name, b := range info.Brokers {
 		if addr := b.MasterAddr(); addr != "" {
 			f.brokers = append(f.brokers, newBrokerPool(name, addr, p.cfg.BrokerConcurrency, p.cfg.CallTimeout))
@@ -64,11 +96,12 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 	}
 	sort.Slice(f.brokers, func(i, j int) bool { return f.brokers[i].name < f.brokers[j].name })
 
-	names := p.discoverGroups(ctx, f)
-	for _, g := range names {
+	f.found = p.discoverGroups(ctx, f)
+	for _, g := range f.found.sortedNames() {
 		f.groups[g] = &groupData{name: g, stats: map[string]mqadmin.ConsumeStats{}, errs: map[string]error{}}
 	}
 
+	due := p.runningDue()
 	var wg sync.WaitGroup
 	for _, g := range f.groups {
 		wg.Go(func() {
@@ -78,7 +111,9 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 			}
 			inner.Go(func() { p.fetchConnections(ctx, f.brokers, g) })
 			inner.Wait()
-			p.fetchRunningInfo(ctx, g)
+			if due(g) {
+				p.fetchRunningInfo(ctx, g)
+			}
 			// A group that has never committed on a topic its clients subscribe to has no
 			// offsets there, so the broker leaves the topic out unless asked for it by name;
 			// asked, it reports the whole backlog.
@@ -91,7 +126,15 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 		})
 	}
 	wg.Wait()
+	p.fetchPopStats(ctx, f)
+	// A group found only by asking who consumes a topic is real only while it is online.
+	for name, g := range f.groups {
+		if o := f.found.origins[name]; o != nil && o.scan && !o.config && !o.retryTopic && !o.offsets && !g.online {
+			delete(f.groups, name)
+		}
+	}
 	p.fetchTopicStats(ctx, f)
+	p.fetchInitialOffsets(ctx, f)
 	f.storeTimes = p.fetchStoreTimes(ctx, f)
 	return f, nil
 }
@@ -161,119 +204,6 @@ func (p *Poller) clusterInfo(ctx context.Context) (mqadmin.ClusterInfo, error) {
 		errs = append(errs, err)
 	}
 	return mqadmin.ClusterInfo{}, fmt.Errorf("%w: %w", errNoNamesrv, errors.Join(errs...))
-}
-
-// discoverGroups returns the groups of the cluster: those with a subscription group config on
-// any broker, and those that only show through a retry topic. It also reads broker versions.
-func (p *Poller) discoverGroups(ctx context.Context, f *fetched) []string {
-	var (
-		mu  sync.Mutex
-		set = map[string]bool{}
-		wg  sync.WaitGroup
-	)
-	for _, b := range f.brokers {
-		wg.Go(func() {
-			var subs map[string]mqadmin.SubscriptionGroupConfig
-			if err := b.do(ctx, func(ctx context.Context) (err error) {
-				subs, err = p.cfg.Admin.SubscriptionGroups(ctx, b.addr)
-				return err
-			}); err != nil {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for g := range subs {
-				set[g] = true
-			}
-		})
-		wg.Go(func() {
-			var kv map[string]string
-			if b.do(ctx, func(ctx context.Context) (err error) {
-				kv, err = p.cfg.Admin.BrokerRuntimeInfo(ctx, b.addr)
-				return err
-			}) == nil {
-				mu.Lock()
-				f.version[b.name] = kv["brokerVersionDesc"]
-				mu.Unlock()
-			}
-		})
-	}
-	var topics []string
-	wg.Go(func() {
-		for _, addr := range p.cfg.NamesrvAddrs {
-			cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-			list, err := p.cfg.Admin.TopicList(cctx, addr)
-			cancel()
-			if err != nil {
-				continue // the topic list is disabled on some name servers: subscription groups suffice
-			}
-			mu.Lock()
-			for _, t := range list {
-				if g, ok := strings.CutPrefix(t, retryPrefix); ok {
-					set[g] = true
-				} else if !strings.HasPrefix(t, "%DLQ%") {
-					topics = append(topics, t)
-				}
-			}
-			mu.Unlock()
-			return
-		}
-	})
-	wg.Wait()
-	for g := range p.onlineGroups(ctx, f, topics) {
-		set[g] = true
-	}
-	out := make([]string, 0, len(set))
-	for g := range set {
-		if !systemGroup(g) {
-			out = append(out, g)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// onlineGroups returns the groups some broker says consume one of topics: groups that are
-// online but have neither a subscription group config nor a retry topic (a broker with
-// autoCreateSubscriptionGroup=false registers their clients all the same). It asks at most
-// once per TopicScanInterval, a request per topic and broker, and remembers the answer.
-func (p *Poller) onlineGroups(ctx context.Context, f *fetched, topics []string) map[string]bool {
-	if !p.onlineAt.IsZero() && p.cfg.Now().Sub(p.onlineAt) < p.cfg.TopicScanInterval {
-		return p.online
-	}
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		found = map[string]bool{}
-	)
-	for _, b := range f.brokers {
-		for _, topic := range topics {
-			wg.Go(func() {
-				var groups []string
-				if b.do(ctx, func(ctx context.Context) (err error) {
-					groups, err = p.cfg.Admin.TopicConsumers(ctx, b.addr, topic)
-					return err
-				}) != nil {
-					return // not on this broker, or the broker is down: the next scan asks again
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, g := range groups {
-					found[g] = true
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if downBrokers(f) == "" {
-		p.online, p.onlineAt = found, p.cfg.Now()
-	} else {
-		for g := range p.online { // a broker did not answer: keep what it said last time
-			found[g] = true
-		}
-		p.online = found
-	}
-	return found
 }
 
 // fetchConnections asks the brokers in turn for the group's online clients.
@@ -349,33 +279,6 @@ func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched) {
 		}
 	}
 	wg.Wait()
-}
-
-// fetchRunningInfo asks each client of a broadcasting group for its own offsets, through
-// the broker that reported the connections.
-func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
-	if g.conn == nil || !broadcasting(g.conn.MessageModel) || g.connBroker == nil {
-		return
-	}
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	running := map[string]runningReport{}
-	for _, cn := range g.conn.Connections {
-		wg.Go(func() {
-			var info mqadmin.ConsumerRunningInfo
-			err := g.connBroker.do(ctx, func(ctx context.Context) (err error) {
-				info, err = p.cfg.Admin.ConsumerRunningInfo(ctx, g.connBroker.addr, g.name, cn.ClientID, false)
-				return err
-			})
-			mu.Lock()
-			running[cn.ClientID] = runningReport{info: info, err: err}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	g.running = running
 }
 
 func broadcasting(model string) bool { return strings.EqualFold(model, "BROADCASTING") }

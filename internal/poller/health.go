@@ -28,6 +28,27 @@ type sample struct {
 	Clients   int   // -1 when unknown
 	Rewound   int   // queues whose committed offset went backwards since the previous poll
 	Stale     bool
+	// Kind is how the group consumes (KindPull groups hold no long-lived connection).
+	Kind string
+	// Expired counts messages deleted before the group read them; PastEnd the queues
+	// committed beyond their newest message.
+	Expired int64
+	PastEnd int
+	// Redelivered is the simple/pop group's count of messages that came back
+	// unacknowledged; -1 when unknown.
+	Redelivered int64
+	// Blocked names an orderly group's queue that stands still while others move.
+	Blocked *blockedQueue
+	// NoOffsets is true for a pull group the brokers hold no offsets of: it keeps them itself.
+	NoOffsets bool
+}
+
+// blockedQueue is a group's queue whose committed offset stands still while others move.
+type blockedQueue struct {
+	Name    string // topic, broker and queue, for people
+	Offset  int64
+	Since   time.Time
+	Orderly bool // the group consumes in order
 }
 
 // HealthRules are the time spans health is judged over.
@@ -53,9 +74,28 @@ func evaluate(r HealthRules, window []sample, lastMove, now time.Time) (status, 
 		return Unknown, "no fresh data: the brokers serving this group did not answer the last poll"
 	case now.Sub(cur.At) > 3*r.Interval:
 		return Unknown, fmt.Sprintf("no data for %s", humanize.Duration(now.Sub(cur.At)))
+	case cur.NoOffsets:
+		return Unknown, "this pull group commits no offsets to the brokers: its progress is kept by its application"
 	case !cur.LagKnown:
 		return Unknown, "lag cannot be computed from what the brokers report"
 	}
+	status, reason = judgeProgress(r, window, lastMove, now)
+	if cur.Expired > 0 {
+		lost := fmt.Sprintf("%s messages expired before this group read them", humanize.Thousands(cur.Expired))
+		if status == OK {
+			return Warn, "consuming, but " + lost
+		}
+		reason += "; " + lost
+	}
+	if cur.PastEnd > 0 {
+		reason += fmt.Sprintf("; %s committed past the newest message", humanize.Plural(cur.PastEnd, "queue", "queues"))
+	}
+	return status, reason
+}
+
+// judgeProgress is evaluate for fresh, known data.
+func judgeProgress(r HealthRules, window []sample, lastMove, now time.Time) (status, reason string) {
+	cur := window[len(window)-1]
 	for i := len(window) - 1; i >= 0; i-- {
 		if s := window[i]; s.Rewound > 0 && now.Sub(s.At) <= r.Window {
 			return Rewind, fmt.Sprintf("committed offsets went backwards on %s %s ago: a reset, or a client committing old offsets",
@@ -64,9 +104,14 @@ func evaluate(r HealthRules, window []sample, lastMove, now time.Time) (status, 
 	}
 	waiting := fmt.Sprintf("%s messages waiting", humanize.Thousands(cur.Lag))
 	if cur.Lag <= 0 {
+		if back, since, ok := cameBack(r, window, now); ok {
+			return Warn, fmt.Sprintf("%s came back unacknowledged in the last %s",
+				humanize.Plural(int(back), "message", "messages"), humanize.Duration(now.Sub(since)))
+		}
 		return OK, "caught up"
 	}
-	if cur.Clients == 0 {
+	pull := cur.Kind == KindPull
+	if cur.Clients == 0 && !pull {
 		return Offline, "no client online; " + waiting
 	}
 	still := now.Sub(lastMove)
@@ -74,17 +119,56 @@ func evaluate(r HealthRules, window []sample, lastMove, now time.Time) (status, 
 		still = now.Sub(window[0].At) // never seen to move: at least since the window began
 	}
 	if still >= r.Window {
+		if pull {
+			return Stop, fmt.Sprintf("no commit for %s; %s (a pull group shows its progress only by committing)",
+				humanize.Duration(still), waiting)
+		}
 		return Stop, fmt.Sprintf("no commit for %s; %s", humanize.Duration(still), waiting)
 	}
 	if cur.Clients > 0 && still >= r.StallAfter {
 		return Stall, fmt.Sprintf("committed offsets unchanged for %s with %s online; %s",
 			humanize.Duration(still), humanize.Plural(cur.Clients, "client", "clients"), waiting)
 	}
+	if pull && still >= r.StallAfter {
+		return Stall, fmt.Sprintf("committed offsets unchanged for %s; %s (a pull group need hold no connection: only its commits show progress)",
+			humanize.Duration(still), waiting)
+	}
+	if b := cur.Blocked; b != nil {
+		what := "queue"
+		if b.Orderly {
+			what = "ordered queue"
+		}
+		return Stall, fmt.Sprintf("%s %s blocked at offset %s for %s while the group's other queues move; %s",
+			what, b.Name, humanize.Thousands(b.Offset), humanize.Duration(now.Sub(b.Since)), waiting)
+	}
+	if back, since, ok := cameBack(r, window, now); ok {
+		return Warn, fmt.Sprintf("%s came back unacknowledged in the last %s; %s",
+			humanize.Plural(int(back), "message", "messages"), humanize.Duration(now.Sub(since)), waiting)
+	}
 	if first, ok := growing(r, window, now); ok {
 		return Warn, fmt.Sprintf("consuming, but the lag grew from %s to %s in %s",
 			humanize.Thousands(first.Lag), humanize.Thousands(cur.Lag), humanize.Duration(cur.At.Sub(first.At)))
 	}
 	return OK, "consuming; " + waiting
+}
+
+// cameBack reports how many messages of a simple or pop group came back unacknowledged
+// within the window (its redelivery count grew), and since when that is measured.
+func cameBack(r HealthRules, window []sample, now time.Time) (n int64, since time.Time, ok bool) {
+	cur := window[len(window)-1]
+	if cur.Redelivered < 0 {
+		return 0, time.Time{}, false
+	}
+	for _, s := range window {
+		if now.Sub(s.At) > r.Window || s.Redelivered < 0 {
+			continue
+		}
+		if cur.Redelivered > s.Redelivered {
+			return cur.Redelivered - s.Redelivered, s.At, true
+		}
+		break
+	}
+	return 0, time.Time{}, false
 }
 
 // growing reports whether the lag rose at every step over at least four polls within the

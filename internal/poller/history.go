@@ -78,7 +78,7 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 	for _, c := range calcs {
 		for _, q := range c.queues {
 			if q.known && q.lag > 0 && !p.exact(q) {
-				qs = append(qs, storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.state.ConsumerOffset})
+				qs = append(qs, storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.from})
 			}
 		}
 	}
@@ -102,11 +102,11 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 				q.state.LagSeconds = &zero
 				continue
 			}
-			written, isExact := p.storeTimes[spanKey{q.key.Topic, q.key.Broker, int(q.key.QueueID), q.state.ConsumerOffset}]
+			written, isExact := p.exactStoreTime(q)
 			ok := isExact
 			if !ok {
-				b := brackets[storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.state.ConsumerOffset}]
-				written, ok = writeTime(b, q.state.ConsumerOffset, now, q.state.MaxOffset)
+				b := brackets[storage.OffsetQuery{SeriesID: p.queueIDs[q.key], Offset: q.from}]
+				written, ok = writeTime(b, q.from, now, q.state.MaxOffset)
 			}
 			if !ok {
 				if !q.retry {
@@ -140,8 +140,20 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 // exact reports whether the broker told the store time of the queue's first unconsumed
 // message this cycle.
 func (p *Poller) exact(q *queueRow) bool {
-	_, ok := p.storeTimes[spanKey{q.key.Topic, q.key.Broker, int(q.key.QueueID), q.state.ConsumerOffset}]
+	_, ok := p.exactStoreTime(q)
 	return ok
+}
+
+// exactStoreTime returns the store time the broker gave for the queue's first unconsumed
+// message. The brokers are asked at the committed offset, which is that message unless the
+// group starts elsewhere (it never committed) or retention moved its start to the oldest
+// message kept, whose time the broker also gives.
+func (p *Poller) exactStoreTime(q *queueRow) (time.Time, bool) {
+	if q.from != q.state.ConsumerOffset && (q.state.MinOffset == nil || q.from != *q.state.MinOffset) {
+		return time.Time{}, false
+	}
+	t, ok := p.storeTimes[spanKey{q.key.Topic, q.key.Broker, int(q.key.QueueID), q.state.ConsumerOffset}]
+	return t, ok
 }
 
 // writeTime estimates when message off was written from the samples bracketing it. The

@@ -31,6 +31,9 @@ type Admin interface {
 	ConsumeTimeSpans(ctx context.Context, brokerAddr, group, topic string) ([]mqadmin.QueueTimeSpan, error)
 	ConsumerRunningInfo(ctx context.Context, brokerAddr, group, clientID string, jstack bool) (mqadmin.ConsumerRunningInfo, error)
 	TopicConsumers(ctx context.Context, brokerAddr, topic string) ([]string, error)
+	BrokerOffsets(ctx context.Context, brokerAddr string) (mqadmin.BrokerOffsets, error)
+	InitialOffset(ctx context.Context, brokerAddr, group, topic string, queueID int) (int64, error)
+	BrokerStats(ctx context.Context, brokerAddr, name, key string) (mqadmin.BrokerStatsData, error)
 }
 
 // Config configures the poller of one cluster.
@@ -56,6 +59,10 @@ type Config struct {
 	// TopicScanInterval is how often every topic's consumers are asked for, to find groups
 	// that show only through their online clients; 1 min when zero.
 	TopicScanInterval time.Duration
+	// RunningInfoInterval is how often the clients of a clustering group are asked which
+	// queues they own and lock, besides whenever the set of clients changes; 1 min when
+	// zero. Broadcasting groups' clients are asked every cycle: they hold the offsets.
+	RunningInfoInterval time.Duration
 	// Retention of history; storage.DefaultRetention when zero.
 	Retention storage.Retention
 	// Now is the clock; time.Now when nil.
@@ -121,6 +128,9 @@ func New(cfg Config) *Poller {
 	cfg.Health.Interval = cfg.Interval
 	if cfg.TopicScanInterval <= 0 {
 		cfg.TopicScanInterval = time.Minute
+	}
+	if cfg.RunningInfoInterval <= 0 {
+		cfg.RunningInfoInterval = time.Minute
 	}
 	if cfg.Retention == (storage.Retention{}) {
 		cfg.Retention = storage.DefaultRetention

@@ -39,6 +39,23 @@ type GroupState struct {
 	PolledAt      time.Time  `db:"polled_at"`
 	StaleSince    *time.Time `db:"stale_since"`
 	StaleReason   *string    `db:"stale_reason"`
+	// Kind is how the group consumes: push, pull, simple, pop, or "" when unknown;
+	// KindInferred when no online client said so.
+	Kind         string `db:"kind"`
+	KindInferred bool   `db:"kind_inferred"`
+	Orderly      *bool  `db:"orderly"`
+	// Expired counts messages deleted by retention before the group read them.
+	Expired *int64 `db:"expired"`
+	// PastEnd counts queues whose committed offset is beyond their newest message;
+	// NeverCommitted those with messages the group never committed on.
+	PastEnd        int32 `db:"past_end"`
+	NeverCommitted int32 `db:"never_committed"`
+	// Redelivered, DeliveredPerMin and AckedPerMin describe pop consumption (simple and
+	// pop groups): messages that came back unacknowledged, and the broker's counts of
+	// messages delivered and acknowledged in the last minute.
+	Redelivered     *int64 `db:"redelivered"`
+	DeliveredPerMin *int64 `db:"delivered_per_min"`
+	AckedPerMin     *int64 `db:"acked_per_min"`
 }
 
 // QueueState is the latest state of one queue of a group's topic.
@@ -56,6 +73,15 @@ type QueueState struct {
 	OwnerClient    *string    `db:"owner_client"`
 	PolledAt       time.Time  `db:"polled_at"`
 	Stale          bool       `db:"stale"`
+	// Committed is false when the group never committed on the queue; StartOffset and
+	// StartRule then say where its first client will start (StartOffset nil: unknown).
+	Committed   bool    `db:"committed"`
+	StartOffset *int64  `db:"start_offset"`
+	StartRule   *string `db:"start_rule"`
+	// Locked is true when the owner reported holding the queue's lock (orderly groups).
+	Locked *bool `db:"locked"`
+	// MovedAt is when the committed offset last changed, as far as the poller saw.
+	MovedAt *time.Time `db:"moved_at"`
 }
 
 // ClientState is one online client of a group.
@@ -164,26 +190,30 @@ func saveBrokers(ctx context.Context, tx pgx.Tx, c Cycle) error {
 
 var groupColumns = []string{"cluster_id", "group_name", "message_model", "consume_type", "clients", "topics",
 	"lag", "retry_lag", "inflight", "lag_seconds", "lag_time_source", "consume_tps", "health", "health_reason",
-	"last_commit_at", "polled_at", "stale_since", "stale_reason"}
+	"last_commit_at", "polled_at", "stale_since", "stale_reason", "kind", "kind_inferred", "orderly", "expired",
+	"past_end", "never_committed", "redelivered", "delivered_per_min", "acked_per_min"}
 
 func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Groups))
 	for i, g := range c.Groups {
 		rows[i] = []any{c.ClusterID, g.Group, g.MessageModel, g.ConsumeType, g.Clients, g.Topics,
 			g.Lag, g.RetryLag, g.Inflight, g.LagSeconds, g.LagTimeSource, g.ConsumeTPS, g.Health, g.HealthReason,
-			g.LastCommitAt, g.PolledAt, nil, nil}
+			g.LastCommitAt, g.PolledAt, nil, nil, g.Kind, g.KindInferred, g.Orderly, g.Expired,
+			g.PastEnd, g.NeverCommitted, g.Redelivered, g.DeliveredPerMin, g.AckedPerMin}
 	}
 	return upsertVia(ctx, tx, "group_state", groupColumns, []string{"cluster_id", "group_name"}, rows)
 }
 
 var queueColumns = []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id", "min_offset", "max_offset",
-	"consumer_offset", "pull_offset", "last_timestamp", "lag_seconds", "owner_client", "polled_at", "stale"}
+	"consumer_offset", "pull_offset", "last_timestamp", "lag_seconds", "owner_client", "polled_at", "stale",
+	"committed", "start_offset", "start_rule", "locked", "moved_at"}
 
 func saveQueues(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Queues))
 	for i, q := range c.Queues {
 		rows[i] = []any{c.ClusterID, q.Group, q.Topic, q.Broker, q.QueueID, q.MinOffset, q.MaxOffset,
-			q.ConsumerOffset, q.PullOffset, q.LastTimestamp, q.LagSeconds, q.OwnerClient, q.PolledAt, q.Stale}
+			q.ConsumerOffset, q.PullOffset, q.LastTimestamp, q.LagSeconds, q.OwnerClient, q.PolledAt, q.Stale,
+			q.Committed, q.StartOffset, q.StartRule, q.Locked, q.MovedAt}
 	}
 	key := []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id"}
 	if err := upsertVia(ctx, tx, "queue_state", queueColumns, key, rows); err != nil {

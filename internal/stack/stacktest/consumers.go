@@ -30,14 +30,15 @@ type ConsumerOptions struct {
 	// RefuseOnce asks for redelivery of the message with this body, the first time only
 	// (Go consumer only): the message goes to the group's retry topic.
 	RefuseOnce string
-	// StuckOn makes the consumer never finish the message with this body (Go consumer only);
-	// with Orderly that blocks its queue while the others move.
+	// StuckOn makes the consumer never finish the message with this body (the Java
+	// consumer, orderly only, suspends its queue again and again): its queue stands still
+	// while the others move.
 	StuckOn string
-	// Orderly consumes each queue in order, holding the queue's lock on the broker (Go
-	// consumer only).
+	// Orderly consumes each queue in order, holding the queue's lock on the broker.
 	Orderly bool
 	// Pull runs a pull consumer that sets its offsets by hand (Go consumer only); with
-	// LocalOffsets it never writes them to the broker.
+	// LocalOffsets it never calls UpdateOffset (the client still writes the offsets its
+	// own rebalance sets, if any).
 	Pull         bool
 	LocalOffsets bool
 }
@@ -194,7 +195,8 @@ func buildCommand(t testing.TB, o *once[string], name string) string {
 // version's own client jar, consuming topic as group until the test ends. Tests use it where
 // the Go client falls short: it answers the broker's running-info request, which the Go
 // client answers with an empty body, and it follows online resets. o.Broadcasting makes it
-// a broadcasting consumer and o.Delay a slow one; the Go-only options are ignored.
+// a broadcasting consumer, o.Delay a slow one, o.Orderly an orderly one (with o.StuckOn
+// suspending the queue of that message again and again); the other options are ignored.
 func JavaConsumer(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions) *Consumer {
 	t.Helper()
 	java, err := exec.LookPath("java")
@@ -224,6 +226,12 @@ func JavaConsumer(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptio
 	}
 	if o.Delay > 0 {
 		args = append(args, fmt.Sprintf("DELAY=%d", o.Delay.Milliseconds()))
+	}
+	if o.Orderly {
+		args = append(args, "ORDERLY")
+	}
+	if o.StuckOn != "" {
+		args = append(args, "STUCK="+o.StuckOn)
 	}
 	return startConsumer(t, exec.Command(java, args...), "java consumer")
 }

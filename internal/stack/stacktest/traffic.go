@@ -58,6 +58,9 @@ func Produce(t testing.TB, r RocketMQ, topic string, n int) []*primitive.SendRes
 	p, err := rocketmq.NewProducer(
 		producer.WithNameServer([]string{r.NamesrvAddr}),
 		producer.WithGroupName(Name(t, "producer")),
+		// A client instance of its own: rocketmq-client-go shares one per instance name
+		// and fails to create it when parallel tests race for the default one.
+		producer.WithInstanceName(Name(t, "producer")),
 		producer.WithRetry(2),
 	)
 	if err != nil {

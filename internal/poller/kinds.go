@@ -1,0 +1,178 @@
+package poller
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+)
+
+// Consumer kinds, as the groups and group pages name them.
+const (
+	KindPush   = "push"   // push consumer: the client commits automatically
+	KindPull   = "pull"   // pull consumer: the application fetches and sets offsets itself
+	KindSimple = "simple" // 5.x SimpleConsumer through the proxy: receive, then ack (pop)
+	KindPop    = "pop"    // a remoting client consuming by pop (CONSUME_POP)
+)
+
+// runningCache is what the poller keeps of a group's last running-info round.
+type runningCache struct {
+	clients string    // the client ids asked, sorted and joined
+	at      time.Time // when they were asked
+	// owners and locked hold, per queue, the client that reported holding it and whether
+	// it holds the queue's lock (orderly consumption).
+	owners map[queueRef]string
+	locked map[queueRef]bool
+	// orderly is the clients' own PROP_CONSUMEORDERLY, when one reported it.
+	orderly *bool
+	// errs holds, per client, why it did not report.
+	errs map[string]string
+}
+
+// runningDue returns whether a group's clients are to be asked for their running info this
+// cycle: always for broadcasting groups (their offsets are in the clients), and for others
+// when the set of clients changed or RunningInfoInterval passed, to learn which client owns
+// each queue and, for orderly groups, holds its lock.
+func (p *Poller) runningDue() func(g *groupData) bool {
+	now := p.cfg.Now()
+	cached := make(map[string]runningCache, len(p.groups))
+	for name, gt := range p.groups {
+		cached[name] = gt.running
+	}
+	return func(g *groupData) bool {
+		if g.conn == nil || len(g.conn.Connections) == 0 || g.connBroker == nil {
+			return false
+		}
+		if broadcasting(g.conn.MessageModel) {
+			return true
+		}
+		c := cached[g.name]
+		return c.clients != clientsKey(g.conn) || now.Sub(c.at) >= p.cfg.RunningInfoInterval
+	}
+}
+
+// fetchRunningInfo asks each online client of a group for its running info, through the
+// broker that reported the connections. A client's failure is the client's: it never marks
+// the broker down.
+func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	running := map[string]runningReport{}
+	for _, cn := range g.conn.Connections {
+		wg.Go(func() {
+			var info mqadmin.ConsumerRunningInfo
+			err := g.connBroker.doForClient(ctx, func(ctx context.Context) (err error) {
+				info, err = p.cfg.Admin.ConsumerRunningInfo(ctx, g.connBroker.addr, g.name, cn.ClientID, false)
+				return err
+			})
+			mu.Lock()
+			running[cn.ClientID] = runningReport{info: info, err: err}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	g.running = running
+}
+
+// updateRunning folds this cycle's running-info answers, if the clients were asked, into
+// what the poller keeps of the group.
+func updateRunning(g *groupData, gt *groupTrack, now time.Time) {
+	if g.running == nil || g.conn == nil {
+		if g.conn != nil && clientsKey(g.conn) != gt.running.clients {
+			gt.running = runningCache{} // other clients now: what the old ones said is void
+		}
+		return
+	}
+	rc := runningCache{clients: clientsKey(g.conn), at: now, owners: map[queueRef]string{},
+		locked: map[queueRef]bool{}, errs: map[string]string{}}
+	for client, rep := range g.running {
+		if rep.err != nil {
+			rc.errs[client] = offsetsError(rep.err)
+			continue
+		}
+		if v, ok := rep.info.Properties["PROP_CONSUMEORDERLY"]; ok {
+			b, err := strconv.ParseBool(v)
+			if err == nil {
+				rc.orderly = &b
+			}
+		}
+		for mq, pq := range rep.info.Queues {
+			if pq.Dropped {
+				continue
+			}
+			ref := queueRef{topic: mq.Topic, broker: mq.BrokerName, queue: mq.QueueID}
+			rc.owners[ref] = client
+			if pq.Locked {
+				rc.locked[ref] = true
+			}
+		}
+	}
+	gt.running = rc
+}
+
+// clientsKey identifies a set of clients.
+func clientsKey(cc *mqadmin.ConsumerConnection) string {
+	ids := make([]string, len(cc.Connections))
+	for i, c := range cc.Connections {
+		ids[i] = c.ClientID
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+// kindOf names how a group consumes. Online clients say it (their consume type), except that
+// the 5.x proxy registers SimpleConsumers as pull consumers (CONSUME_ACTIVELY): a pull group
+// that pops (it has a pop retry topic, or the broker counts pop checkpoints for it) is a
+// simple one. With no client online the kind last seen stands, marked as remembered; a group
+// never seen online that has offsets but no subscription group config committed them
+// without ever registering a client, which only pull consumers do.
+func kindOf(f *fetched, g *groupData, gt *groupTrack) (kind string, inferred bool) {
+	if g.conn != nil && g.conn.ConsumeType != "" {
+		switch strings.ToUpper(g.conn.ConsumeType) {
+		case "CONSUME_PASSIVELY":
+			return KindPush, false
+		case "CONSUME_POP":
+			return KindPop, false
+		case "CONSUME_ACTIVELY":
+			if pops(f, g) || gt.kind == KindSimple {
+				return KindSimple, false
+			}
+			return KindPull, false
+		}
+	}
+	if gt.kind != "" {
+		return gt.kind, true
+	}
+	if pops(f, g) {
+		return KindSimple, true
+	}
+	if o := f.found.origins[g.name]; o != nil && o.offsets && !o.config && !o.retryTopic {
+		return KindPull, true
+	}
+	return "", true
+}
+
+// pops reports whether the group consumes by pop: a broker counts pop checkpoints for it,
+// or it has a pop retry topic (pop creates one per topic the first time a message is not
+// acknowledged in time).
+func pops(f *fetched, g *groupData) bool {
+	for _, byTopic := range g.pop {
+		for _, ps := range byTopic {
+			if ps.popped {
+				return true
+			}
+		}
+	}
+	for _, gt := range f.found.popRetry {
+		if gt.Group == g.name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,142 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+)
+
+// popTopicStats is what a broker says of a group's pop consumption of one topic.
+type popTopicStats struct {
+	// popped tells that the broker counted pop checkpoints for the group and topic since it
+	// started: the group consumes by pop.
+	popped bool
+	// delivered and acked are the messages delivered to and acknowledged by the group in
+	// the last minute; nil when the broker keeps no such count.
+	delivered, acked *int64
+	// redelivered is the number of messages written to the group's pop retry topics for the
+	// topic: each one came back after its invisible time without an ack. nil when unknown.
+	redelivered *int64
+}
+
+// mayPop reports whether a group may consume by pop and is worth asking about: its clients
+// register as pull (the 5.x proxy registers SimpleConsumers so) or pop consumers, or it was
+// seen popping before.
+func mayPop(g *groupData, gt *groupTrack) bool {
+	if gt != nil && (gt.kind == KindSimple || gt.kind == KindPop) {
+		return true
+	}
+	if g.conn == nil {
+		return false
+	}
+	t := strings.ToUpper(g.conn.ConsumeType)
+	return t == "CONSUME_ACTIVELY" || t == "CONSUME_POP"
+}
+
+// fetchPopStats asks, for every group that may pop, each broker for the group's pop
+// statistics and the size of its pop retry topics, per subscribed topic. 4.x brokers have
+// no pop: nothing is asked of them.
+func (p *Poller) fetchPopStats(ctx context.Context, f *fetched) {
+	var wg sync.WaitGroup
+	for _, g := range f.groups {
+		if !mayPop(g, p.groups[g.name]) {
+			continue
+		}
+		topics := popTopics(f, g)
+		for _, b := range f.brokers {
+			if strings.HasPrefix(f.version[b.name], "V4") {
+				continue
+			}
+			for _, topic := range topics {
+				wg.Go(func() {
+					st := p.popStatsOf(ctx, b, g.name, topic)
+					g.mu.Lock()
+					defer g.mu.Unlock()
+					if g.pop == nil {
+						g.pop = map[string]map[string]popTopicStats{}
+					}
+					if g.pop[b.name] == nil {
+						g.pop[b.name] = map[string]popTopicStats{}
+					}
+					g.pop[b.name][topic] = st
+				})
+			}
+		}
+	}
+	wg.Wait()
+}
+
+// popTopics returns the topics a group subscribes to or has offsets on, retry topics aside.
+func popTopics(f *fetched, g *groupData) []string {
+	set := map[string]bool{}
+	if g.conn != nil {
+		for t := range g.conn.Subscriptions {
+			set[t] = true
+		}
+	}
+	for _, st := range g.stats {
+		for mq := range st.Offsets {
+			set[mq.Topic] = true
+		}
+	}
+	var out []string
+	for t := range set {
+		if !strings.HasPrefix(t, retryPrefix) && !strings.HasPrefix(t, dlqPrefix) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// popStatsOf reads one broker's pop statistics of a group on a topic.
+func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic string) popTopicStats {
+	var st popTopicStats
+	stat := func(name string) (mqadmin.BrokerStatsData, bool) {
+		var d mqadmin.BrokerStatsData
+		err := b.do(ctx, func(ctx context.Context) (err error) {
+			d, err = p.cfg.Admin.BrokerStats(ctx, b.addr, name, mqadmin.StatsKey(topic, group))
+			return err
+		})
+		return d, err == nil
+	}
+	if _, ok := stat(mqadmin.StatGroupCkNums); ok {
+		st.popped = true
+	}
+	if d, ok := stat(mqadmin.StatGroupGetNums); ok {
+		st.delivered = &d.Minute.Sum
+	}
+	if d, ok := stat(mqadmin.StatGroupAckNums); ok {
+		st.acked = &d.Minute.Sum
+	} else if st.popped {
+		zero := int64(0)
+		st.acked = &zero // pops counted and no ack ever
+	}
+	if !st.popped {
+		return st
+	}
+	var total int64
+	known := false
+	for _, retry := range []string{retryPrefix + group + "_" + topic, retryPrefix + group + "+" + topic} {
+		var ts mqadmin.TopicStats
+		err := b.do(ctx, func(ctx context.Context) (err error) {
+			ts, err = p.cfg.Admin.TopicStats(ctx, b.addr, retry)
+			return err
+		})
+		switch {
+		case err == nil:
+			known = true
+			for _, o := range ts.Offsets {
+				total += o.MaxOffset
+			}
+		case errors.Is(err, mqadmin.ErrTopicNotExist):
+			known = true // nothing came back yet
+		}
+	}
+	if known {
+		st.redelivered = &total
+	}
+	return st
+}
