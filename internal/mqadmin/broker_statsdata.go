@@ -17,8 +17,8 @@ const (
 	StatGroupAckNums = "GROUP_ACK_NUMS" // messages the group acknowledged (pop)
 )
 
-// ErrStatsNotFound is returned when the broker keeps no such statistic: nothing was counted
-// under that name and key since the broker started.
+// ErrStatsNotFound is returned (with the broker's *BrokerError) when the broker keeps no
+// such statistic: nothing was counted under that name and key since the broker started.
 var ErrStatsNotFound = errors.New("no such broker statistic")
 
 // StatsWindow is a statistic over one window: its sum and rate.
@@ -46,7 +46,7 @@ func (c *Client) BrokerStats(ctx context.Context, brokerAddr, name, key string) 
 	if err != nil {
 		var be *BrokerError
 		if errors.As(err, &be) && be.Code == 1 && strings.Contains(be.Remark, "not exist") {
-			return BrokerStatsData{}, fmt.Errorf("mqadmin: %s at %s: %w", args, brokerAddr, ErrStatsNotFound)
+			return BrokerStatsData{}, fmt.Errorf("%w: %w", err, ErrStatsNotFound)
 		}
 		return BrokerStatsData{}, err
 	}

@@ -34,10 +34,13 @@ func TestBroadcastingGroupsPerClient(t *testing.T) {
 
 			// Poll until the Java client's offsets show everything consumed.
 			deadline := time.Now().Add(60 * time.Second)
-			var rows []storage.ClientQueueState
+			var (
+				rows []storage.ClientQueueState
+				rep  poller.Report
+			)
 			for {
 				f.now = time.Now()
-				f.poll(t)
+				rep = f.poll(t)
 				var err error
 				rows, err = storage.ClientQueueStates(ctx, f.db, f.clusterID, javaGroup)
 				if err != nil {
@@ -62,6 +65,19 @@ func TestBroadcastingGroupsPerClient(t *testing.T) {
 			javaState := f.group(t, javaGroup)
 			if javaState.MessageModel != "BROADCASTING" || javaState.Lag == nil || *javaState.Lag != 0 {
 				t.Errorf("java group: model %q lag %v, want BROADCASTING and 0", javaState.MessageModel, javaState.Lag)
+			}
+
+			// A client that fails to report is the client's fault: the broker it answers
+			// through stays healthy and its groups fresh.
+			for _, b := range rep.Brokers {
+				if b.Err != "" {
+					t.Errorf("broker %s blamed: %s", b.Name, b.Err)
+				}
+			}
+			for _, g := range []string{javaGroup, goGroup} {
+				if why, stale := rep.Stale[g]; stale {
+					t.Errorf("group %s stale: %s", g, why)
+				}
 			}
 
 			// rocketmq-client-go answers the running-info request with an empty body while its

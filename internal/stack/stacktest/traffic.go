@@ -110,3 +110,44 @@ func waitIndexed(t testing.TB, ctx context.Context, r RocketMQ, sent []*primitiv
 		}
 	}
 }
+
+// ProduceMany sends n small messages to topic in batches of 100 with a real
+// rocketmq-client-go producer, for tests that need volume (e.g. to fill commit log files).
+// It returns once the broker has indexed them.
+func ProduceMany(t testing.TB, r RocketMQ, topic string, n int) {
+	t.Helper()
+	QuietClient()
+	p, err := rocketmq.NewProducer(
+		producer.WithNameServer([]string{r.NamesrvAddr}),
+		producer.WithGroupName(Name(t, "producer")),
+		producer.WithInstanceName(Name(t, "producer")),
+		producer.WithRetry(2),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown() //nolint:errcheck // test teardown
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var last []*primitive.SendResult
+	for i := 0; i < n; i += 100 {
+		batch := make([]*primitive.Message, 0, 100)
+		for j := i; j < min(i+100, n); j++ {
+			batch = append(batch, primitive.NewMessage(topic, fmt.Appendf(nil, "m%d", j)))
+		}
+		res, err := p.SendSync(ctx, batch...)
+		if err != nil {
+			t.Fatalf("send batch at %d to %s: %v", i, topic, err)
+		}
+		if res.Status != primitive.SendOK {
+			t.Fatalf("send batch at %d to %s: status %v", i, topic, res.Status)
+		}
+		end := *res // a batch lands on one queue from QueueOffset on
+		end.QueueOffset += int64(len(batch) - 1)
+		last = append(last[:0], &end)
+	}
+	waitIndexed(t, ctx, r, last)
+}

@@ -1,0 +1,98 @@
+package poller_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/mqadmin"
+	"github.com/lagboard/lagboard/internal/poller"
+	"github.com/lagboard/lagboard/internal/stack/stacktest"
+)
+
+// retryTotal is what the broker holds in the group's pop retry topics for topic: every
+// message written there came back after its invisible time without an ack.
+func retryTotal(t testing.TB, f *fixture, group, topic string) int64 {
+	t.Helper()
+	var total int64
+	for _, retry := range []string{"%RETRY%" + group + "_" + topic, "%RETRY%" + group + "+" + topic} {
+		ts, err := f.admin.TopicStats(context.Background(), f.rmq.BrokerAddr, retry)
+		if errors.Is(err, mqadmin.ErrTopicNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range ts.Offsets {
+			total += o.MaxOffset
+		}
+	}
+	return total
+}
+
+// TestSimpleConsumers runs three real 5.x SimpleConsumers through the proxy: one that acks at
+// once, one that never acks (its messages come back after the invisible time), one that acks
+// late. Lagboard must see each as a simple group, with the broker's own numbers per queue,
+// and count the messages that came back exactly as the broker's retry topics hold them.
+func TestSimpleConsumers(t *testing.T) {
+	f := newFixture(t, "5.3.3")
+	topic := stacktest.Name(t, "t")
+	stacktest.CreateTopic(t, f.rmq, topic, 2)
+	acks, never, slow := stacktest.Name(t, "acks"), stacktest.Name(t, "never"), stacktest.Name(t, "slow")
+	ca := stacktest.SimpleConsume(t, f.rmq, acks, topic, stacktest.SimpleOptions{})
+	cn := stacktest.SimpleConsume(t, f.rmq, never, topic, stacktest.SimpleOptions{Ack: "never", Invisible: 2 * time.Second})
+	cs := stacktest.SimpleConsume(t, f.rmq, slow, topic, stacktest.SimpleOptions{Ack: "after", AckDelay: 3 * time.Second})
+	stacktest.Produce(t, f.rmq, topic, 10)
+
+	ca.WaitConsumed(t, 10, 90*time.Second)
+	cs.WaitConsumed(t, 10, 90*time.Second)
+	waitUntil(t, 90*time.Second, "messages of the group that never acks come back", func() error {
+		if n := cn.Output.Redelivered(); n < 10 {
+			return fmt.Errorf("%d redeliveries", n)
+		}
+		return nil
+	})
+
+	for _, group := range []string{acks, never, slow} {
+		sameAsBroker(t, f, group, topic)
+		g := f.group(t, group)
+		if g.Kind != poller.KindSimple {
+			t.Errorf("%s: kind %q, want simple", group, g.Kind)
+		}
+		if g.ConsumeType != "CONSUME_ACTIVELY" {
+			t.Errorf("%s: consume type %q: the proxy registers simple consumers as pull consumers", group, g.ConsumeType)
+		}
+	}
+	if g := f.group(t, acks); g.Redelivered == nil || *g.Redelivered != 0 || g.Health != poller.OK {
+		t.Errorf("acking group: redelivered %v, health %s %q; want 0 and OK", g.Redelivered, g.Health, g.HealthReason)
+	}
+
+	// The group that never acks: what Lagboard counts is what the broker's retry topics
+	// hold, and at least what the consumer saw come back.
+	seen := cn.Output.Redelivered()
+	f.advance(10 * time.Second)
+	f.poll(t)
+	g := f.group(t, never)
+	held := retryTotal(t, f, never, topic)
+	if g.Redelivered == nil || *g.Redelivered < int64(seen) || *g.Redelivered > held {
+		t.Fatalf("redelivered %v: want between the %d the consumer saw and the %d the retry topic holds", g.Redelivered, seen, held)
+	}
+	waitUntil(t, 60*time.Second, "more messages come back", func() error {
+		if n := retryTotal(t, f, never, topic); n <= held {
+			return fmt.Errorf("retry topics hold %d", n)
+		}
+		return nil
+	})
+	f.advance(10 * time.Second)
+	f.poll(t)
+	g = f.group(t, never)
+	if g.Health != poller.Warn || !strings.Contains(g.HealthReason, "came back unacknowledged") {
+		t.Errorf("health %s %q, want WARN: its messages keep coming back", g.Health, g.HealthReason)
+	}
+	if g.AckedPerMin == nil || *g.AckedPerMin != 0 {
+		t.Errorf("acked per minute %v, want 0", g.AckedPerMin)
+	}
+}
