@@ -220,15 +220,15 @@ func groupModel(g storage.GroupRow, queues []storage.QueueState, clients []stora
 		Lag: g.Lag, RetryLag: g.RetryLag, Inflight: g.Inflight, LagSeconds: g.LagSeconds, LagTimeSource: g.LagTimeSource,
 		TPS: g.ConsumeTPS, Clients: g.Clients, Model: g.MessageModel, Type: g.ConsumeType,
 		LastCommitAt: g.LastCommitAt, PolledAt: g.PolledAt, StaleSince: g.StaleSince, StaleReason: deref(g.StaleReason),
+		Kind: g.Kind, KindInferred: g.KindInferred, Orderly: g.Orderly, Expired: g.Expired, PastEnd: g.PastEnd,
+		NeverCommitted: g.NeverCommitted, Redelivered: g.Redelivered, DeliveredPerMin: g.DeliveredPerMin,
+		AckedPerMin: g.AckedPerMin,
 	}
+	m.Notes = kindNotes(g, queues, clients)
 	if g.MessageModel == "BROADCASTING" {
 		m.Notes = append(m.Notes, "This is a broadcasting group: every client consumes every message and keeps its own "+
 			"offsets, which the brokers do not hold. The queues below show what the brokers report; each client's own "+
 			"progress is under Progress per client. The lag in time is unknown.")
-	}
-	if g.ConsumeType == "CONSUME_POP" {
-		m.Notes = append(m.Notes, "This group consumes by pop: the broker assigns messages per request, so queues have no "+
-			"owner client, progress moves by acknowledgement, and a queue's lag may be unknown while messages are in flight.")
 	}
 	byTopic := map[string]*views.TopicQueues{}
 	for _, q := range queues {
@@ -262,9 +262,25 @@ func groupModel(g storage.GroupRow, queues []storage.QueueState, clients []stora
 func queueView(q storage.QueueState) views.Queue {
 	v := views.Queue{Broker: q.Broker, QueueID: q.QueueID, MinOffset: q.MinOffset, MaxOffset: q.MaxOffset,
 		ConsumerOffset: q.ConsumerOffset, LagSeconds: q.LagSeconds, LastConsumed: q.LastTimestamp,
-		Owner: deref(q.OwnerClient), Stale: q.Stale}
-	if lag := q.MaxOffset - q.ConsumerOffset; lag >= 0 {
+		Owner: deref(q.OwnerClient), Locked: q.Locked != nil && *q.Locked, Stale: q.Stale,
+		Committed: q.Committed, StartOffset: q.StartOffset, StartRule: deref(q.StartRule)}
+	switch {
+	case !q.Committed:
+		// The broker reports such a queue as committed at 0; where the group will start
+		// decides what waits.
+		if q.StartOffset != nil {
+			lag := max(q.MaxOffset-*q.StartOffset, 0)
+			v.Lag = &lag
+		}
+	case q.ConsumerOffset > q.MaxOffset:
+		zero := int64(0)
+		v.Lag, v.PastEnd = &zero, q.ConsumerOffset-q.MaxOffset
+	default:
+		lag := q.MaxOffset - q.ConsumerOffset
 		v.Lag = &lag
+		if q.MinOffset != nil && q.ConsumerOffset < *q.MinOffset {
+			v.Expired = *q.MinOffset - q.ConsumerOffset
+		}
 	}
 	if q.PullOffset != nil {
 		in := max(*q.PullOffset-q.ConsumerOffset, 0)

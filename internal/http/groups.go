@@ -119,6 +119,7 @@ func (s *Server) groupRows(ctx context.Context, gs []storage.GroupRow, now time.
 			Health: healthBadge(groupKey(g.Cluster, g.Group), g.GroupState), Lag: g.Lag, LagSeconds: g.LagSeconds,
 			LagTimeSource: g.LagTimeSource, Trend: views.NewSparkline(trend), TPS: g.ConsumeTPS, Clients: g.Clients,
 			Model: g.MessageModel, Type: g.ConsumeType, StaleSince: g.StaleSince,
+			Kind: g.Kind, Orderly: g.Orderly != nil && *g.Orderly,
 		}
 	}
 	return out, nil

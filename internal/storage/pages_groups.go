@@ -39,6 +39,7 @@ var GroupSorts = map[string]string{
 	"clients":  "g.clients",
 	"model":    "g.message_model",
 	"type":     "g.consume_type",
+	"kind":     "g.kind",
 }
 
 // GroupPage is one page of groups and how many groups match in all.

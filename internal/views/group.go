@@ -25,6 +25,19 @@ type GroupPage struct {
 	PolledAt      time.Time
 	StaleSince    *time.Time
 	StaleReason   string
+	// Kind is how the group consumes: "push", "pull", "simple", "pop", or "" when unknown;
+	// KindInferred when no online client said it. Orderly is nil when nobody said.
+	Kind         string
+	KindInferred bool
+	Orderly      *bool
+	// Expired counts messages deleted before the group read them; nil when unknown.
+	Expired *int64
+	// PastEnd and NeverCommitted count queues committed beyond their newest message, and
+	// queues with messages the group never committed on.
+	PastEnd, NeverCommitted int32
+	// Redelivered, DeliveredPerMin and AckedPerMin describe pop consumption (simple and
+	// pop groups); nil when unknown.
+	Redelivered, DeliveredPerMin, AckedPerMin *int64
 	// Notes explain what is and is not known for this kind of group (broadcasting, pop).
 	Notes []string
 	// Topics are the topics the group reads; Retry is its retry topic, shown apart.
@@ -43,6 +56,34 @@ type GroupPage struct {
 
 // Broadcasting reports whether every client of the group consumes every message.
 func (m GroupPage) Broadcasting() bool { return m.Model == "BROADCASTING" }
+
+// Pops reports whether the group consumes by pop (simple and pop consumers).
+func (m GroupPage) Pops() bool { return m.Kind == "simple" || m.Kind == "pop" }
+
+// KindLabel names how a group consumes, for people: "simple consumer (receive and ack)",
+// "push consumer, orderly", "pull consumer (remembered)".
+func KindLabel(kind string, inferred bool, orderly *bool) string {
+	var s string
+	switch kind {
+	case "push":
+		s = "push consumer"
+	case "pull":
+		s = "pull consumer"
+	case "simple":
+		s = "simple consumer (receive and ack)"
+	case "pop":
+		s = "pop consumer"
+	default:
+		return Unknown
+	}
+	if orderly != nil && *orderly {
+		s += ", orderly"
+	}
+	if inferred {
+		s += " (no client online says so)"
+	}
+	return s
+}
 
 // ResetHref is the page that requests an offset reset of a group.
 func ResetHref(cluster, group string) string {
@@ -90,9 +131,19 @@ type Queue struct {
 	LagSeconds   *float64
 	Inflight     *int64
 	LastConsumed *time.Time
-	// Owner is the client the queue is assigned to; "" when unknown.
-	Owner string
-	Stale bool
+	// Owner is the client the queue is assigned to; "" when unknown. Locked when it
+	// reported holding the queue's lock (orderly consumption).
+	Owner  string
+	Locked bool
+	Stale  bool
+	// Committed is false when the group never committed on the queue: StartOffset (nil
+	// when unknown) and StartRule then say where its first client will start.
+	Committed   bool
+	StartOffset *int64
+	StartRule   string
+	// Expired counts the queue's messages deleted before the group read them; PastEnd how
+	// far the committed offset lies beyond the newest message.
+	Expired, PastEnd int64
 }
 
 // Client is an online client of a group.

@@ -130,3 +130,34 @@ func TestRecentResets(t *testing.T) {
 		t.Error("an empty state next to a reset")
 	}
 }
+
+// TestQueueKinds: a queue never committed on shows where its first client will start, not the
+// broker's 0; expired messages and an offset past the end are marked; a locked owner says so.
+func TestQueueKinds(t *testing.T) {
+	m := groupPage("CLUSTERING")
+	m.Kind, m.Orderly = "push", ptr(true)
+	rule := "the clients consume from the last offset: the first one starts at the newest, skipping 40 messages"
+	m.Topics = []TopicQueues{{Topic: "orders", Queues: []Queue{
+		{Broker: "broker-a", QueueID: 0, MaxOffset: 40, StartOffset: ptr(int64(40)), StartRule: rule, Lag: ptr(int64(0))},
+		{Broker: "broker-a", QueueID: 1, MaxOffset: 500, MinOffset: ptr(int64(300)), ConsumerOffset: 14, Committed: true,
+			Lag: ptr(int64(486)), Expired: 286, Owner: "10.0.0.1@a", Locked: true},
+		{Broker: "broker-a", QueueID: 2, MaxOffset: 30, ConsumerOffset: 40, Committed: true, Lag: ptr(int64(0)), PastEnd: 10},
+	}}}
+	doc := render(t, GroupLive(m))
+	if got := doc.Find(`[data-testid="kind"]`).Text(); got != "push consumer, orderly" {
+		t.Errorf("kind %q", got)
+	}
+	q0 := doc.Find(`[data-testid="queue"][data-queue="0"]`)
+	if q0.Find(`[data-testid="never-committed"]`).Length() != 1 || strings.TrimSpace(q0.Find(`[data-testid="start"]`).Text()) != "starts at 40" ||
+		q0.Find(`[data-testid="start"]`).AttrOr("title", "") != rule {
+		t.Errorf("never committed queue: %q", q0.Text())
+	}
+	q1 := doc.Find(`[data-testid="queue"][data-queue="1"]`)
+	if q1.Find(`[data-testid="queue-expired"]`).Text() != "286 expired" || q1.Find(`[data-testid="locked"]`).Length() != 1 {
+		t.Errorf("expired, locked queue: %q", q1.Text())
+	}
+	q2 := doc.Find(`[data-testid="queue"][data-queue="2"]`)
+	if q2.Find(`[data-testid="lag"]`).Text() != "0" || q2.Find(`[data-testid="past-end"]`).Text() != "past the end by 10" {
+		t.Errorf("past-end queue: %q", q2.Text())
+	}
+}

@@ -97,7 +97,7 @@ var GroupsColumns = []GroupsColumn{
 	{"group", "Group", false}, {"cluster", "Cluster", false}, {"health", "Health", false},
 	{"lag", "Lag", true}, {"lag_time", "Lag in time", true}, {"", "Last hour", false},
 	{"tps", "Consume TPS", true}, {"clients", "Clients", true}, {"model", "Model", false},
-	{"type", "Type", false},
+	{"kind", "Kind", false},
 }
 
 // GroupsPage is the groups page: every group the viewer may see, one page of them.
@@ -127,6 +127,10 @@ type GroupRow struct {
 	TPS           *float64
 	Clients       *int32
 	Model, Type   string
+	// Kind is how the group consumes (push, pull, simple, pop); Orderly when it consumes in
+	// order.
+	Kind    string
+	Orderly bool
 	// StaleSince is set while the group's brokers do not answer.
 	StaleSince *time.Time
 }
@@ -150,4 +154,15 @@ func sortName(q GroupsQuery) string {
 		}
 	}
 	return q.Sort
+}
+
+// KindShort names how a group consumes in a table cell: "push", "simple", "pull · orderly".
+func KindShort(kind string, orderly bool) string {
+	if kind == "" {
+		return Unknown
+	}
+	if orderly {
+		return kind + " · orderly"
+	}
+	return kind
 }
