@@ -10,6 +10,7 @@ import (
 // Codes a service may return.
 const (
 	Invalid      = "invalid"      // the input is wrong; the message says how to fix it
+	TooLarge     = "too_large"    // the request body is larger than the server reads
 	NotFound     = "not_found"    // no such thing
 	Conflict     = "conflict"     // the state moved on; reload and try again
 	Unauthorized = "unauthorized" // sign-in needed

@@ -73,8 +73,9 @@ func New(deps Deps) *Server {
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errcode.Errorf(errcode.Invalid, "%s is not allowed on %s.", r.Method, r.URL.Path)
 	}))
+	// edge refuses text that cannot be stored before the route's permission is checked.
 	for _, rt := range s.routes() {
-		r.Method(rt.method, rt.pattern, s.protect(rt))
+		r.Method(rt.method, rt.pattern, s.edge(s.protect(rt)))
 	}
 	s.handler = http.NewCrossOriginProtection().Handler(r)
 	return s
@@ -124,6 +125,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 var statuses = map[string]int{
 	errcode.Invalid:      http.StatusBadRequest,
+	errcode.TooLarge:     http.StatusRequestEntityTooLarge,
 	errcode.NotFound:     http.StatusNotFound,
 	errcode.Conflict:     http.StatusConflict,
 	errcode.Unauthorized: http.StatusUnauthorized,
