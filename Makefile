@@ -53,11 +53,19 @@ compose-config:
 bench: deps build
 	$(BIN)/devstack test -- $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-## fuzz: each fuzzer of the network decoders for FUZZTIME (default 30s)
+## fuzz: each fuzzer of untrusted input for FUZZTIME (default 30s): the network decoders and the HTTP edge
 FUZZTIME ?= 30s
+# package:fuzzer; a package that needs Postgres starts its own unless LAGBOARD_TEST_* name one.
+FUZZERS := \
+	./internal/mqadmin:FuzzDecodeFrame \
+	./internal/mqadmin:FuzzNormalizeFastJSON \
+	./internal/mqadmin:FuzzNormalizeDecodeConsumeStats \
+	./internal/mqadmin:FuzzParseMessageQueueKey \
+	./internal/mqadmin:FuzzDecodeBrokerOffsets \
+	./internal/http:FuzzEdgeRequest
 fuzz:
-	for f in FuzzDecodeFrame FuzzNormalizeFastJSON FuzzNormalizeDecodeConsumeStats FuzzParseMessageQueueKey FuzzDecodeBrokerOffsets; do \
-		$(GO) test -run XXX -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) -parallel 1 ./internal/mqadmin/ || exit 1; done
+	for pf in $(FUZZERS); do \
+		$(GO) test -run '^$$' -fuzz "^$${pf#*:}\$$" -fuzztime=$(FUZZTIME) -parallel 1 "$${pf%%:*}/" || exit 1; done
 
 clean:
 	rm -rf $(BIN)

@@ -80,6 +80,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("%s: cannot listen on %s: %w", config.EnvAddr, cfg.Addr, listenCause(err))
 	}
+	warnOpenMetrics(logger, ln.Addr(), cfg.MetricsToken)
 	srv := &http.Server{
 		Handler: lbhttp.New(lbhttp.Deps{
 			Logger:       logger,

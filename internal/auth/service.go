@@ -156,7 +156,13 @@ func (s *Service) FinishSignIn(ctx context.Context, q url.Values) (Identity, str
 			who = &none.Identity
 		}
 		if started {
-			s.recordEvent(ctx, Event{Kind: EventLogin, User: who, Session: s.sessions.hash(ctx), Err: err, NoAccess: none != nil})
+			// Until the provider says who signs in, the actor is whoever is signed in in
+			// this browser already: the failure is theirs, not an anonymous visitor's.
+			actor := who
+			if actor == nil {
+				actor = s.sessions.identity(ctx)
+			}
+			s.recordEvent(ctx, Event{Kind: EventLogin, User: actor, Session: s.sessions.hash(ctx), Err: err, NoAccess: none != nil})
 		}
 		if s.sessions.signedIn(ctx) {
 			return Identity{}, "", err

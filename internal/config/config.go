@@ -59,6 +59,7 @@ const (
 	EnvLogLevel        = "LAGBOARD_LOG_LEVEL"
 	EnvShutdownTimeout = "LAGBOARD_SHUTDOWN_TIMEOUT"
 	EnvStartupTimeout  = "LAGBOARD_STARTUP_TIMEOUT"
+	EnvMetricsToken    = "LAGBOARD_METRICS_TOKEN"
 )
 
 var clusterName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -73,7 +74,7 @@ func Load(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Addr:                orDefault(getenv(EnvAddr), "127.0.0.1:8080"),
 		DatabaseURL:         strings.TrimSpace(getenv(EnvDatabaseURL)),
-		MetricsToken:        strings.TrimSpace(getenv("LAGBOARD_METRICS_TOKEN")),
+		MetricsToken:        strings.TrimSpace(getenv(EnvMetricsToken)),
 		ShutdownTimeout:     15 * time.Second,
 		StartupCheckTimeout: 10 * time.Second,
 	}

@@ -10,7 +10,9 @@ import (
 // Codes a service may return.
 const (
 	Invalid      = "invalid"      // the input is wrong; the message says how to fix it
+	TooLarge     = "too_large"    // the request body is larger than the server reads
 	NotFound     = "not_found"    // no such thing
+	NotAllowed   = "not_allowed"  // the address exists but does not answer this method
 	Conflict     = "conflict"     // the state moved on; reload and try again
 	Unauthorized = "unauthorized" // sign-in needed
 	Forbidden    = "forbidden"    // signed in, not allowed

@@ -169,3 +169,27 @@ func TestAuditFailures(t *testing.T) {
 		t.Fatalf("an unrecorded reload took effect: %v", err)
 	}
 }
+
+// TestSignInFailureNamesTheSignedInUser: a browser already signed in starts a sign-in that
+// fails at the callback; the failure is recorded as that user's, not an anonymous one's,
+// and the browser stays signed in.
+func TestSignInFailureNamesTheSignedInUser(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	c := env.signIn(t, "viewer")
+	state := env.startLogin(t, c).Query().Get("state")
+	p := do(t, c, http.MethodGet, env.URL+"/auth/callback?"+url.Values{"code": {"forged"}, "state": {state + "x"}}.Encode(), nil, nil)
+	if p.status != http.StatusUnauthorized {
+		t.Fatalf("forged callback: %d", p.status)
+	}
+	logins := env.auditRows(t, audit.ActionLogin)
+	if len(logins) != 2 || logins[0].Outcome != "success" {
+		t.Fatalf("login entries %+v, want the sign-in and the failure", logins)
+	}
+	if f := logins[1]; f.Outcome != "failure" || f.Subject != "viewer" || f.Name != "Vera Viewer" || f.Session != logins[0].Session {
+		t.Errorf("failure entry %+v, want it recorded as viewer's in the same session", f)
+	}
+	if p := do(t, c, http.MethodGet, env.URL+"/", nil, nil); p.status != http.StatusOK || p.testID("user-name") != "Vera Viewer" {
+		t.Errorf("after the failed sign-in: %d as %q", p.status, p.testID("user-name"))
+	}
+	env.verifyChain(t)
+}

@@ -98,7 +98,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newEnv(t *testing.T, o envOptions) *testEnv {
+func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	dash := httptest.NewUnstartedServer(nil)
 	env := &testEnv{URL: "http://" + dash.Listener.Addr().String(), pool: stacktest.DB(t), logs: &syncBuffer{}}
@@ -164,7 +164,7 @@ func cmp(d, def time.Duration) time.Duration {
 
 // startDevIDP serves the dev provider with the demo, extra and more users and returns its
 // issuer.
-func startDevIDP(t *testing.T, redirectURL string, groupsInIDToken bool, more ...devidp.User) string {
+func startDevIDP(t testing.TB, redirectURL string, groupsInIDToken bool, more ...devidp.User) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
@@ -183,7 +183,7 @@ func startDevIDP(t *testing.T, redirectURL string, groupsInIDToken bool, more ..
 
 // newClient is a browser without JavaScript: it keeps cookies and, if follow, follows
 // redirects.
-func newClient(t *testing.T, follow bool) *http.Client {
+func newClient(t testing.TB, follow bool) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -209,7 +209,7 @@ func (p page) testID(id string) string {
 	return strings.TrimSpace(p.doc.Find(`[data-testid="` + id + `"]`).First().Text())
 }
 
-func do(t *testing.T, c *http.Client, method, target string, form url.Values, header http.Header) page {
+func do(t testing.TB, c *http.Client, method, target string, form url.Values, header http.Header) page {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -242,7 +242,7 @@ func do(t *testing.T, c *http.Client, method, target string, form url.Values, he
 }
 
 // submitLogin fills in the dev provider's form on p and posts it.
-func submitLogin(t *testing.T, c *http.Client, p page, username string) page {
+func submitLogin(t testing.TB, c *http.Client, p page, username string) page {
 	t.Helper()
 	form := p.doc.Find(`form[data-testid="login-form"]`)
 	if form.Length() != 1 {
@@ -255,7 +255,7 @@ func submitLogin(t *testing.T, c *http.Client, p page, username string) page {
 }
 
 // signIn signs username in through the dev provider from a new client and returns it.
-func (env *testEnv) signIn(t *testing.T, username string) *http.Client {
+func (env *testEnv) signIn(t testing.TB, username string) *http.Client {
 	t.Helper()
 	c := newClient(t, true)
 	done := submitLogin(t, c, do(t, c, http.MethodGet, env.URL+"/", nil, nil), username)

@@ -39,11 +39,16 @@ func withAuditRequest(h http.Handler) http.Handler {
 // session; someone not signed in is sent to sign in, and a signed-in user without the
 // permission gets the same 403 whatever the reason. The scope comes from the route's
 // {cluster} and {group} parameters.
+//
+// What these routes answer depends on who asks, so no cache, a browser's or a proxy's,
+// may keep it: every answer is no-store (the session manager adds no-cache="Set-Cookie"
+// when it sets the cookie, which no-store overrides).
 func (s *Server) protect(rt route) http.Handler {
 	if rt.perm == auth.Public {
 		return rt.handler
 	}
 	check := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		a := s.deps.Auth
 		p, err := a.Principal(r.Context())
 		if err != nil {

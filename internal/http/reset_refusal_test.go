@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
 // TestResetRefusals tries what the workflow must refuse, through HTTP as each person, and
@@ -173,6 +175,44 @@ func TestResetRefusals(t *testing.T) {
 		}
 		if n := e.requests(t); n != before {
 			t.Errorf("invalid input stored a request: %d, was %d", n, before)
+		}
+	})
+
+	t.Run("unknown names keep what was typed", func(t *testing.T) {
+		g := e.seedGroup(t)
+		before := e.requests(t)
+		missing := stacktest.Name(t, "missing")
+		for name, tt := range map[string]struct {
+			change url.Values
+			says   string
+		}{
+			"cluster": {url.Values{"cluster": {"nowhere"}}, `There is no cluster "nowhere"`},
+			"topic":   {url.Values{"topic": {missing}}, "The topic " + missing + " does not exist in cluster " + resetCluster},
+			"group":   {url.Values{"group": {missing}}, "There is no consumer group " + missing + " in cluster " + resetCluster},
+		} {
+			f := g.form("Typed with care")
+			maps.Copy(f, tt.change)
+			p := e.post(t, operator, "/resets", f)
+			if p.status != http.StatusNotFound || !strings.Contains(p.testID("form-error"), tt.says) {
+				t.Errorf("unknown %s: %d %q, want 404 saying %q", name, p.status, p.testID("form-error"), tt.says)
+			}
+			if got := p.doc.Find(`textarea[name="reason"]`).Text(); got != "Typed with care" {
+				t.Errorf("unknown %s: the reason is now %q", name, got)
+			}
+			for _, field := range []string{"cluster", "group", "topic", "ticket"} {
+				// A known cluster or topic is a choice of a list, an unknown one typed.
+				el := p.doc.Find(`[name="` + field + `"]`)
+				v, _ := el.Attr("value")
+				if el.Is("select") {
+					v, _ = el.Find("option[selected]").Attr("value")
+				}
+				if v != f.Get(field) {
+					t.Errorf("unknown %s: the %s is now %q, want %q", name, field, v, f.Get(field))
+				}
+			}
+		}
+		if n := e.requests(t); n != before {
+			t.Errorf("unknown names stored a request: %d, was %d", n, before)
 		}
 	})
 

@@ -67,16 +67,22 @@ func New(deps Deps) *Server {
 	s := &Server{deps: deps}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, s.recoverer, s.accessLog, s.securityHeaders)
-	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return errcode.Errorf(errcode.NotFound, "There is no page at %s.", r.URL.Path)
-	}))
-	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return errcode.Errorf(errcode.Invalid, "%s is not allowed on %s.", r.Method, r.URL.Path)
-	}))
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error { return errNoPage(r) }))
+	r.MethodNotAllowed(s.handle(s.methodNotAllowed(r)))
+	// Each route is guarded in this order: cross-origin protection refuses forged
+	// state-changing requests, edge refuses text that cannot be stored, protect checks the
+	// permission. Being inside the router, they let chi answer 404 and 405 first. HEAD
+	// is served wherever GET is, by the same handler with the same permission; the
+	// server sends no body with it.
+	cop := http.NewCrossOriginProtection()
 	for _, rt := range s.routes() {
-		r.Method(rt.method, rt.pattern, s.protect(rt))
+		h := cop.Handler(s.edge(s.protect(rt)))
+		r.Method(rt.method, rt.pattern, h)
+		if rt.method == http.MethodGet {
+			r.Method(http.MethodHead, rt.pattern, h)
+		}
 	}
-	s.handler = http.NewCrossOriginProtection().Handler(r)
+	s.handler = r
 	return s
 }
 
@@ -124,7 +130,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 var statuses = map[string]int{
 	errcode.Invalid:      http.StatusBadRequest,
+	errcode.TooLarge:     http.StatusRequestEntityTooLarge,
 	errcode.NotFound:     http.StatusNotFound,
+	errcode.NotAllowed:   http.StatusMethodNotAllowed,
 	errcode.Conflict:     http.StatusConflict,
 	errcode.Unauthorized: http.StatusUnauthorized,
 	errcode.Forbidden:    http.StatusForbidden,

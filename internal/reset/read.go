@@ -25,6 +25,7 @@ type Admin interface {
 	ResetOffset(ctx context.Context, brokerAddr string, req mqadmin.ResetOffsetRequest) (map[mqadmin.MessageQueue]int64, error)
 	ResetQueueOffset(ctx context.Context, brokerAddr, group, topic string, queueID int, offset int64) error
 	UpdateConsumerOffset(ctx context.Context, brokerAddr, group, topic string, queueID int, offset int64) error
+	SubscriptionGroups(ctx context.Context, brokerAddr string) (map[string]mqadmin.SubscriptionGroupConfig, error)
 }
 
 // Cluster is a cluster the workflow can reset offsets on.

@@ -142,8 +142,9 @@ func (s *Service) Preview(ctx context.Context, who Who, spec Spec) (Preview, err
 
 var errForbidden = errcode.Errorf(errcode.Forbidden, "You may not do this on this consumer group. If you need to, ask a Lagboard administrator.")
 
-// Create requests a reset: it computes the preview, freezes it into a new pending request
-// and writes reset.requested, in one transaction.
+// Create requests a reset: it checks that the cluster, the topic and the group exist,
+// computes the preview, freezes it into a new pending request and writes reset.requested,
+// in one transaction.
 func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket string) (Request, error) {
 	reason, ticket = strings.TrimSpace(reason), strings.TrimSpace(ticket)
 	switch {
@@ -155,6 +156,16 @@ func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket
 		return Request{}, errcode.Errorf(errcode.Invalid, "The ticket reference is longer than %d characters.", maxTicket)
 	}
 	if err := spec.Check(s.o.Now()); err != nil {
+		return Request{}, err
+	}
+	if !who.may(auth.PermRequestReset, spec.Cluster, spec.Group) {
+		return Request{}, errForbidden
+	}
+	c, err := s.Cluster(spec.Cluster)
+	if err != nil {
+		return Request{}, err
+	}
+	if err := s.knownGroup(ctx, c, spec); err != nil {
 		return Request{}, err
 	}
 	p, err := s.Preview(ctx, who, spec)
