@@ -62,6 +62,8 @@ FUZZERS := \
 	./internal/mqadmin:FuzzNormalizeDecodeConsumeStats \
 	./internal/mqadmin:FuzzParseMessageQueueKey \
 	./internal/mqadmin:FuzzDecodeBrokerOffsets \
+	./internal/mqadmin:FuzzDecodeMessages \
+	./internal/poller:FuzzPopLogApply \
 	./internal/http:FuzzEdgeRequest
 fuzz:
 	for pf in $(FUZZERS); do \

@@ -13,13 +13,20 @@ ALTER TABLE group_state
     ADD COLUMN never_committed integer NOT NULL DEFAULT 0, -- queues with messages and no commit
     ADD COLUMN redelivered bigint,                      -- simple/pop: messages that came back unacknowledged
     ADD COLUMN delivered_per_min bigint,                -- simple/pop: the broker's count for the last minute
-    ADD COLUMN acked_per_min bigint;
+    ADD COLUMN acked_per_min bigint,
+    -- simple/pop: messages in flight (handed out, neither acknowledged nor back) are counted
+    -- from the brokers' pop records read since inflight_since; the first becomes visible
+    -- again at inflight_visible_at unless acknowledged
+    ADD COLUMN inflight_since timestamptz,
+    ADD COLUMN inflight_visible_at timestamptz;
 
 ALTER TABLE queue_state
     ADD COLUMN committed boolean NOT NULL DEFAULT true, -- false: the group never committed here
     ADD COLUMN start_offset bigint,                     -- never committed: where its first client starts
     ADD COLUMN start_rule text,                         -- and why, for people
     ADD COLUMN locked boolean,                          -- orderly: the owner holds the queue's lock
-    ADD COLUMN moved_at timestamptz;                    -- when the committed offset last changed
+    ADD COLUMN moved_at timestamptz,                    -- when the committed offset last changed
+    ADD COLUMN inflight bigint,                         -- simple/pop: handed out, not acknowledged
+    ADD COLUMN inflight_visible_at timestamptz;         -- when the first of them comes back
 
 CREATE INDEX group_state_kind ON group_state (cluster_id, kind);

@@ -222,7 +222,7 @@ func groupModel(g storage.GroupRow, queues []storage.QueueState, clients []stora
 		LastCommitAt: g.LastCommitAt, PolledAt: g.PolledAt, StaleSince: g.StaleSince, StaleReason: deref(g.StaleReason),
 		Kind: g.Kind, KindInferred: g.KindInferred, Orderly: g.Orderly, Expired: g.Expired, PastEnd: g.PastEnd,
 		NeverCommitted: g.NeverCommitted, Redelivered: g.Redelivered, DeliveredPerMin: g.DeliveredPerMin,
-		AckedPerMin: g.AckedPerMin,
+		AckedPerMin: g.AckedPerMin, InflightSince: g.InflightSince, InflightVisibleAt: g.InflightVisibleAt,
 	}
 	m.Notes = kindNotes(g, queues, clients)
 	if g.MessageModel == "BROADCASTING" {
@@ -282,7 +282,10 @@ func queueView(q storage.QueueState) views.Queue {
 			v.Expired = *q.MinOffset - q.ConsumerOffset
 		}
 	}
-	if q.PullOffset != nil {
+	switch {
+	case q.Inflight != nil: // a simple or pop group: from the broker's pop records
+		v.Inflight = q.Inflight
+	case q.PullOffset != nil:
 		in := max(*q.PullOffset-q.ConsumerOffset, 0)
 		v.Inflight = &in
 	}

@@ -21,9 +21,10 @@ func kindNotes(g storage.GroupRow, queues []storage.QueueState, clients []storag
 			"one. A queue's consumer offset here is how far the broker has handed messages out; one handed out and not "+
 			"acknowledged within its invisible time comes back through the group's retry topic. RocketMQ 5.3.3 registers "+
 			"simple consumers with the broker as pull consumers: Lagboard tells them apart by the broker's pop statistics.")
+		notes = append(notes, inflightNote(g))
 	case "pop":
 		notes = append(notes, "This group consumes by pop: the broker hands out messages per request, so queues have no "+
-			"owner client and progress moves by acknowledgement.")
+			"owner client and progress moves by acknowledgement.", inflightNote(g))
 	}
 	if g.PastEnd > 0 {
 		notes = append(notes, fmt.Sprintf("%s committed beyond the newest message (a reset past the end, as "+
@@ -59,4 +60,18 @@ func ownersUnknown(queues []storage.QueueState, clients []storage.ClientState) s
 		}
 	}
 	return ""
+}
+
+// inflightNote says where a pop group's in-flight count comes from, or why it is unknown.
+func inflightNote(g storage.GroupRow) string {
+	if g.Inflight == nil {
+		return "In flight is unknown: Lagboard counts the messages handed out and not acknowledged from the " +
+			"broker's pop records (its timer topic), and has not read them to their end yet."
+	}
+	since := "the broker's pop records"
+	if g.InflightSince != nil {
+		since += " since " + g.InflightSince.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return "In flight counts the messages handed out and neither acknowledged nor back yet, from " + since +
+		": a message received before then with a longer invisible time is not counted."
 }

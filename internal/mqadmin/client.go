@@ -118,13 +118,34 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// call sends a request and returns the successful response. op names the request and its
+// call sends a request and returns the successful response. args names the request's
 // arguments for errors, e.g. "group=g". A non-zero response code becomes a *BrokerError.
 func (c *Client) call(ctx context.Context, addr string, code int32, args string, ext map[string]string, body []byte) (*Command, error) {
-	name := codeName(code)
-	if args != "" {
-		name += " " + args
+	resp, err := c.exchange(ctx, addr, code, args, ext, body)
+	if err != nil {
+		return nil, err
 	}
+	if resp.Code != codeSuccess {
+		return nil, brokerError(addr, code, args, resp)
+	}
+	return resp, nil
+}
+
+func brokerError(addr string, code int32, args string, resp *Command) *BrokerError {
+	return &BrokerError{Addr: addr, RequestCode: code, Request: requestName(code, args), Code: resp.Code, Remark: resp.Remark}
+}
+
+func requestName(code int32, args string) string {
+	if args != "" {
+		return codeName(code) + " " + args
+	}
+	return codeName(code)
+}
+
+// exchange sends a request and returns the response whatever its code, for requests whose
+// non-zero codes are answers to read (a pull finding nothing).
+func (c *Client) exchange(ctx context.Context, addr string, code int32, args string, ext map[string]string, body []byte) (*Command, error) {
+	name := requestName(code, args)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
@@ -136,9 +157,6 @@ func (c *Client) call(ctx context.Context, addr string, code int32, args string,
 	resp, err := c.roundTrip(ctx, addr, code, ext, body)
 	if err != nil {
 		return nil, fmt.Errorf("mqadmin: %s at %s: %w", name, addr, err)
-	}
-	if resp.Code != codeSuccess {
-		return nil, &BrokerError{Addr: addr, RequestCode: code, Request: name, Code: resp.Code, Remark: resp.Remark}
 	}
 	return resp, nil
 }

@@ -67,6 +67,7 @@ var codeNames = map[int32]string{
 	codeGetConsumerRunningInfo:     "GET_CONSUMER_RUNNING_INFO",
 	codeGetBrokerConsumeStats:      "GET_BROKER_CONSUME_STATS",
 	codeViewBrokerStatsData:        "VIEW_BROKER_STATS_DATA",
+	codePullMessage:                "PULL_MESSAGE",
 }
 
 // codeName returns the protocol name of a request code, or "REQUEST_<n>".

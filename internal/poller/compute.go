@@ -231,6 +231,9 @@ func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time
 		st.ConsumeTPS = &tps
 	}
 	popFigures(g, st)
+	if st.Kind == KindSimple || st.Kind == KindPop {
+		p.popInflight(c, gt)
+	}
 	clients := -1
 	if st.Clients != nil {
 		clients = int(*st.Clients)
@@ -252,6 +255,37 @@ func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time
 		broadcastOffsets(f, g, c)
 	}
 	return c
+}
+
+// popInflight fills a simple or pop group's messages in flight, per queue and in all, from
+// the brokers' pop records; unknown while a broker's records are not read to their end.
+func (p *Poller) popInflight(c *groupCalc, gt *groupTrack) {
+	byQueue, since, ok := p.inflightOf(c.state.Group, gt.brokers)
+	if !ok || len(gt.brokers) == 0 {
+		return
+	}
+	var total int64
+	var first time.Time
+	for _, q := range c.queues {
+		in := byQueue[queueRef{topic: q.key.Topic, broker: q.key.Broker, queue: int(q.key.QueueID)}]
+		n := in.count
+		q.state.Inflight = &n
+		if in.count > 0 {
+			v := in.first
+			q.state.InflightVisibleAt = &v
+			if first.IsZero() || v.Before(first) {
+				first = v
+			}
+		}
+		total += n
+	}
+	c.state.Inflight = &total
+	if !since.IsZero() {
+		c.state.InflightSince = &since
+	}
+	if !first.IsZero() {
+		c.state.InflightVisibleAt = &first
+	}
 }
 
 // popFigures sums the brokers' pop figures of a simple or pop group over its topics.

@@ -127,6 +127,7 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 	}
 	wg.Wait()
 	p.fetchPopStats(ctx, f)
+	p.readPopLogs(ctx, f)
 	// A group found only by asking who consumes a topic is real only while it is online.
 	for name, g := range f.groups {
 		if o := f.found.origins[name]; o != nil && o.scan && !o.config && !o.retryTopic && !o.offsets && !g.online {

@@ -34,6 +34,8 @@ type Admin interface {
 	BrokerOffsets(ctx context.Context, brokerAddr string) (mqadmin.BrokerOffsets, error)
 	InitialOffset(ctx context.Context, brokerAddr, group, topic string, queueID int) (int64, error)
 	BrokerStats(ctx context.Context, brokerAddr, name, key string) (mqadmin.BrokerStatsData, error)
+	SearchOffsetByTimestamp(ctx context.Context, brokerAddr, topic string, queueID int, ts time.Time) (int64, error)
+	PullMessages(ctx context.Context, brokerAddr, topic string, queueID int, offset int64, max int) (mqadmin.PullResult, error)
 }
 
 // Config configures the poller of one cluster.
@@ -86,6 +88,8 @@ type Poller struct {
 	online     map[string]bool
 	onlineAt   time.Time
 	lastHourly time.Time
+	// popLogs follows each 5.x broker's pop records, by broker name.
+	popLogs map[string]*popLog
 
 	mu       sync.Mutex
 	last     Report

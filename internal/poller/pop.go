@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lagboard/lagboard/internal/mqadmin"
 )
@@ -139,4 +140,111 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 		st.redelivered = &total
 	}
 	return st
+}
+
+// Reading the pop records of a broker's timer topic.
+const (
+	// popLookback is how far back a broker's pop records are read when Lagboard first needs
+	// them: pops older than that with a longer invisible time are not counted in flight.
+	popLookback = 30 * time.Minute
+	// popReadBudget bounds the pulls of one cycle per broker (32 records each); a log
+	// further behind is read on in the next cycles, its figures unknown meanwhile.
+	popReadBudget = 64
+)
+
+// readPopLogs reads, on each 5.x broker where some group consumes by pop, the pop records
+// added to the broker's timer topic since the last cycle, and drops what became visible
+// again. A log that could not be read to its end leaves in-flight figures unknown.
+func (p *Poller) readPopLogs(ctx context.Context, f *fetched) {
+	popping := false
+	for _, g := range f.groups {
+		if pops(f, g) || (p.groups[g.name] != nil && (p.groups[g.name].kind == KindSimple || p.groups[g.name].kind == KindPop)) {
+			popping = true
+			break
+		}
+	}
+	if !popping {
+		return
+	}
+	if p.popLogs == nil {
+		p.popLogs = map[string]*popLog{}
+	}
+	var wg sync.WaitGroup
+	for _, b := range f.brokers {
+		if !strings.HasPrefix(f.version[b.name], "V5") {
+			continue
+		}
+		l := p.popLogs[b.name]
+		if l == nil {
+			l = newPopLog(b.name)
+			p.popLogs[b.name] = l
+		}
+		wg.Go(func() { p.readPopLog(ctx, b, l) })
+	}
+	wg.Wait()
+	now := p.cfg.Now()
+	for _, l := range p.popLogs {
+		l.expire(now)
+	}
+}
+
+// readPopLog reads one broker's timer topic (queue 0: the broker writes it to one queue)
+// from where it stopped, or from popLookback ago the first time.
+func (p *Poller) readPopLog(ctx context.Context, b *brokerPool, l *popLog) {
+	l.behind = true
+	if !l.started {
+		from := p.cfg.Now().Add(-popLookback)
+		var off int64
+		err := b.do(ctx, func(ctx context.Context) (err error) {
+			off, err = p.cfg.Admin.SearchOffsetByTimestamp(ctx, b.addr, timerTopic, 0, from)
+			return err
+		})
+		if err != nil {
+			return
+		}
+		l.next, l.started, l.since = off, true, from
+	}
+	for range popReadBudget {
+		var res mqadmin.PullResult
+		err := b.do(ctx, func(ctx context.Context) (err error) {
+			res, err = p.cfg.Admin.PullMessages(ctx, b.addr, timerTopic, 0, l.next, 32)
+			return err
+		})
+		if err != nil {
+			return
+		}
+		switch res.Status {
+		case mqadmin.PullNoNew:
+			l.behind = false
+			return
+		case mqadmin.PullOffsetMoved, mqadmin.PullRetry:
+			l.next = max(res.NextBeginOffset, l.next)
+			continue
+		}
+		for _, m := range res.Messages {
+			l.apply(m)
+		}
+		l.next = max(res.NextBeginOffset, l.next+1)
+	}
+}
+
+// inflightOf sums a simple or pop group's messages in flight over every broker's pop log,
+// by queue; ok is false when some broker's log is not read to its end.
+func (p *Poller) inflightOf(group string, brokers map[string]bool) (byQueue map[queueRef]inflight, since time.Time, ok bool) {
+	byQueue = map[queueRef]inflight{}
+	ok = true
+	for name := range brokers {
+		l := p.popLogs[name]
+		if l == nil || !l.started || l.behind {
+			ok = false
+			continue
+		}
+		if since.IsZero() || l.since.After(since) {
+			since = l.since
+		}
+		for ref, in := range l.inflightOf(group) {
+			byQueue[ref] = in
+		}
+	}
+	return byQueue, since, ok
 }

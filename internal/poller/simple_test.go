@@ -42,13 +42,17 @@ func TestSimpleConsumers(t *testing.T) {
 	topic := stacktest.Name(t, "t")
 	stacktest.CreateTopic(t, f.rmq, topic, 2)
 	acks, never, slow := stacktest.Name(t, "acks"), stacktest.Name(t, "never"), stacktest.Name(t, "slow")
+	holds := stacktest.Name(t, "holds")
 	ca := stacktest.SimpleConsume(t, f.rmq, acks, topic, stacktest.SimpleOptions{})
 	cn := stacktest.SimpleConsume(t, f.rmq, never, topic, stacktest.SimpleOptions{Ack: "never", Invisible: 2 * time.Second})
 	cs := stacktest.SimpleConsume(t, f.rmq, slow, topic, stacktest.SimpleOptions{Ack: "after", AckDelay: 3 * time.Second})
+	ch := stacktest.SimpleConsume(t, f.rmq, holds, topic, stacktest.SimpleOptions{Ack: "never", Invisible: time.Minute})
 	stacktest.Produce(t, f.rmq, topic, 10)
 
 	ca.WaitConsumed(t, 10, 90*time.Second)
 	cs.WaitConsumed(t, 10, 90*time.Second)
+	ch.WaitReceived(t, 10, 90*time.Second)
+	received := time.Now()
 	waitUntil(t, 90*time.Second, "messages of the group that never acks come back", func() error {
 		if n := cn.Output.Redelivered(); n < 10 {
 			return fmt.Errorf("%d redeliveries", n)
@@ -69,13 +73,27 @@ func TestSimpleConsumers(t *testing.T) {
 	if g := f.group(t, acks); g.Redelivered == nil || *g.Redelivered != 0 || g.Health != poller.OK {
 		t.Errorf("acking group: redelivered %v, health %s %q; want 0 and OK", g.Redelivered, g.Health, g.HealthReason)
 	}
+	for _, group := range []string{acks, slow} {
+		if g := f.group(t, group); g.Inflight == nil || *g.Inflight != 0 {
+			t.Errorf("%s: in flight %v, want 0: every message was acknowledged", group, g.Inflight)
+		}
+	}
+	// The group holding its messages for a minute: all ten are in flight, and come back a
+	// minute after they were received.
+	g := f.group(t, holds)
+	if g.Inflight == nil || *g.Inflight != 10 || ch.Output.Received() != 10 {
+		t.Errorf("holding group: in flight %v, received %d; want 10 and 10", g.Inflight, ch.Output.Received())
+	}
+	if v := g.InflightVisibleAt; v == nil || v.Before(received.Add(50*time.Second)) || v.After(received.Add(time.Minute)) {
+		t.Errorf("holding group: first visible again at %v, want about a minute after %s", v, received.Format(time.TimeOnly))
+	}
 
 	// The group that never acks: what Lagboard counts is what the broker's retry topics
 	// hold, and at least what the consumer saw come back.
 	seen := cn.Output.Redelivered()
 	f.advance(10 * time.Second)
 	f.poll(t)
-	g := f.group(t, never)
+	g = f.group(t, never)
 	held := retryTotal(t, f, never, topic)
 	if g.Redelivered == nil || *g.Redelivered < int64(seen) || *g.Redelivered > held {
 		t.Fatalf("redelivered %v: want between the %d the consumer saw and the %d the retry topic holds", g.Redelivered, seen, held)

@@ -56,6 +56,10 @@ type GroupState struct {
 	Redelivered     *int64 `db:"redelivered"`
 	DeliveredPerMin *int64 `db:"delivered_per_min"`
 	AckedPerMin     *int64 `db:"acked_per_min"`
+	// InflightSince is when the pop records the in-flight count comes from begin;
+	// InflightVisibleAt when the first message in flight becomes visible again.
+	InflightSince     *time.Time `db:"inflight_since"`
+	InflightVisibleAt *time.Time `db:"inflight_visible_at"`
 }
 
 // QueueState is the latest state of one queue of a group's topic.
@@ -82,6 +86,10 @@ type QueueState struct {
 	Locked *bool `db:"locked"`
 	// MovedAt is when the committed offset last changed, as far as the poller saw.
 	MovedAt *time.Time `db:"moved_at"`
+	// Inflight counts a simple or pop group's messages handed out from the queue and not
+	// acknowledged; InflightVisibleAt is when the first of them becomes visible again.
+	Inflight          *int64     `db:"inflight"`
+	InflightVisibleAt *time.Time `db:"inflight_visible_at"`
 }
 
 // ClientState is one online client of a group.
@@ -191,7 +199,8 @@ func saveBrokers(ctx context.Context, tx pgx.Tx, c Cycle) error {
 var groupColumns = []string{"cluster_id", "group_name", "message_model", "consume_type", "clients", "topics",
 	"lag", "retry_lag", "inflight", "lag_seconds", "lag_time_source", "consume_tps", "health", "health_reason",
 	"last_commit_at", "polled_at", "stale_since", "stale_reason", "kind", "kind_inferred", "orderly", "expired",
-	"past_end", "never_committed", "redelivered", "delivered_per_min", "acked_per_min"}
+	"past_end", "never_committed", "redelivered", "delivered_per_min", "acked_per_min", "inflight_since",
+	"inflight_visible_at"}
 
 func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Groups))
@@ -199,21 +208,22 @@ func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 		rows[i] = []any{c.ClusterID, g.Group, g.MessageModel, g.ConsumeType, g.Clients, g.Topics,
 			g.Lag, g.RetryLag, g.Inflight, g.LagSeconds, g.LagTimeSource, g.ConsumeTPS, g.Health, g.HealthReason,
 			g.LastCommitAt, g.PolledAt, nil, nil, g.Kind, g.KindInferred, g.Orderly, g.Expired,
-			g.PastEnd, g.NeverCommitted, g.Redelivered, g.DeliveredPerMin, g.AckedPerMin}
+			g.PastEnd, g.NeverCommitted, g.Redelivered, g.DeliveredPerMin, g.AckedPerMin, g.InflightSince,
+			g.InflightVisibleAt}
 	}
 	return upsertVia(ctx, tx, "group_state", groupColumns, []string{"cluster_id", "group_name"}, rows)
 }
 
 var queueColumns = []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id", "min_offset", "max_offset",
 	"consumer_offset", "pull_offset", "last_timestamp", "lag_seconds", "owner_client", "polled_at", "stale",
-	"committed", "start_offset", "start_rule", "locked", "moved_at"}
+	"committed", "start_offset", "start_rule", "locked", "moved_at", "inflight", "inflight_visible_at"}
 
 func saveQueues(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Queues))
 	for i, q := range c.Queues {
 		rows[i] = []any{c.ClusterID, q.Group, q.Topic, q.Broker, q.QueueID, q.MinOffset, q.MaxOffset,
 			q.ConsumerOffset, q.PullOffset, q.LastTimestamp, q.LagSeconds, q.OwnerClient, q.PolledAt, q.Stale,
-			q.Committed, q.StartOffset, q.StartRule, q.Locked, q.MovedAt}
+			q.Committed, q.StartOffset, q.StartRule, q.Locked, q.MovedAt, q.Inflight, q.InflightVisibleAt}
 	}
 	key := []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id"}
 	if err := upsertVia(ctx, tx, "queue_state", queueColumns, key, rows); err != nil {

@@ -9,7 +9,8 @@ import (
 
 const groupStateColumns = `group_name, message_model, consume_type, clients, topics, lag, retry_lag, inflight,
 	lag_seconds, lag_time_source, consume_tps, health, health_reason, last_commit_at, polled_at, stale_since, stale_reason,
-	kind, kind_inferred, orderly, expired, past_end, never_committed, redelivered, delivered_per_min, acked_per_min`
+	kind, kind_inferred, orderly, expired, past_end, never_committed, redelivered, delivered_per_min, acked_per_min,
+	inflight_since, inflight_visible_at`
 
 // GroupStates returns every stored group of a cluster, by name.
 func GroupStates(ctx context.Context, db DBTX, clusterID int64) ([]GroupState, error) {
@@ -34,7 +35,7 @@ func QueueStates(ctx context.Context, db DBTX, clusterID int64, group string) ([
 	rows, err := db.Query(ctx, `
 		SELECT group_name, topic, broker_name, queue_id, min_offset, max_offset, consumer_offset, pull_offset,
 		       last_timestamp, lag_seconds, owner_client, polled_at, stale, committed, start_offset, start_rule,
-		       locked, moved_at
+		       locked, moved_at, inflight, inflight_visible_at
 		FROM queue_state WHERE cluster_id = $1 AND group_name = $2
 		ORDER BY topic, broker_name, queue_id`, clusterID, group)
 	if err != nil {

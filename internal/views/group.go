@@ -38,6 +38,9 @@ type GroupPage struct {
 	// Redelivered, DeliveredPerMin and AckedPerMin describe pop consumption (simple and
 	// pop groups); nil when unknown.
 	Redelivered, DeliveredPerMin, AckedPerMin *int64
+	// InflightSince is when the pop records the in-flight count comes from begin;
+	// InflightVisibleAt when the first message in flight comes back unless acknowledged.
+	InflightSince, InflightVisibleAt *time.Time
 	// Notes explain what is and is not known for this kind of group (broadcasting, pop).
 	Notes []string
 	// Topics are the topics the group reads; Retry is its retry topic, shown apart.
