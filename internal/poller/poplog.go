@@ -59,8 +59,8 @@ type ckKey struct {
 
 // checkpoint is one pop whose messages are not all acknowledged yet.
 type checkpoint struct {
-	offsets  []int64 // queue offsets handed out
-	acked    map[int64]bool
+	offsets []int64 // queue offsets handed out
+	acked   map[int64]bool
 	visible time.Time // when the unacknowledged ones become visible again
 	broker  string
 }
