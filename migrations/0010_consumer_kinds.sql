@@ -18,7 +18,10 @@ ALTER TABLE group_state
     -- from the brokers' pop records read since inflight_since; the first becomes visible
     -- again at inflight_visible_at unless acknowledged
     ADD COLUMN inflight_since timestamptz,
-    ADD COLUMN inflight_visible_at timestamptz;
+    ADD COLUMN inflight_visible_at timestamptz,
+    -- where a broadcasting group's lag comes from: its clients' own reports (''), or, when
+    -- they cannot report, the lowest offset of its clients as a 5.x broker records it
+    ADD COLUMN lag_source text NOT NULL DEFAULT '' CHECK (lag_source IN ('', 'broker-broadcast'));
 
 ALTER TABLE queue_state
     ADD COLUMN committed boolean NOT NULL DEFAULT true, -- false: the group never committed here

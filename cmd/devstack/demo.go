@@ -143,7 +143,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
-	g.Go(func() error { return runTraffic(gctx, rmq.NamesrvAddr, rmq.BrokerAddr, logger) })
+	g.Go(func() error { return runTraffic(gctx, rmq.NamesrvAddr, rmq.BrokerAddr, rmq.ProxyAddr, logger) })
 	g.Go(func() error {
 		select {
 		case <-web.Done():
@@ -164,7 +164,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 
 func banner(w io.Writer, dashURL, issuer string, rmq *stack.RocketMQ, logDir string) {
 	fmt.Fprintf(w, "\n  Lagboard is running: %s\n\n", dashURL)
-	fmt.Fprintf(w, "  RocketMQ %s   name server %s   broker %s\n", rmq.Version, rmq.NamesrvAddr, rmq.BrokerAddr)
+	fmt.Fprintf(w, "  RocketMQ %s   name server %s   broker %s   proxy (gRPC) %s\n", rmq.Version, rmq.NamesrvAddr,
+		rmq.BrokerAddr, rmq.ProxyAddr)
 	fmt.Fprintf(w, "  Dev sign-in    %s   users (password lagboard-<user>):\n", issuer)
 	var names []string
 	for _, u := range devidp.DemoUsers() {
@@ -173,7 +174,7 @@ func banner(w io.Writer, dashURL, issuer string, rmq *stack.RocketMQ, logDir str
 	fmt.Fprintf(w, "                 %s\n", strings.Join(names, ", "))
 	fmt.Fprintf(w, "  Demo groups:\n")
 	for _, g := range demo.Groups {
-		fmt.Fprintf(w, "    %-22s %s\n", g.Name, g.About)
+		fmt.Fprintf(w, "    %-24s %s\n", g.Name, g.About)
 	}
 	fmt.Fprintf(w, "  Logs           %s\n\n  Ctrl-C stops everything.\n\n", logDir)
 }
@@ -225,6 +226,6 @@ func waitHTTP(ctx context.Context, p *stack.Process, url string) error {
 	}
 }
 
-func runTraffic(ctx context.Context, namesrv, broker string, logger *slog.Logger) error {
-	return demo.Run(ctx, demo.Config{NamesrvAddr: namesrv, BrokerAddr: broker, Logger: logger})
+func runTraffic(ctx context.Context, namesrv, broker, proxy string, logger *slog.Logger) error {
+	return demo.Run(ctx, demo.Config{NamesrvAddr: namesrv, BrokerAddr: broker, ProxyAddr: proxy, Logger: logger})
 }

@@ -1,6 +1,7 @@
 // Package demo makes real RocketMQ traffic for the local demo stack: producers, and consumer
-// groups chosen to show each of Lagboard's states. It uses rocketmq-client-go, the same
-// client real Go services use.
+// groups chosen to show each of Lagboard's states and each kind of consumer. It uses
+// rocketmq-client-go (push and pull consumers) and the official 5.x Go SDK (simple
+// consumers, through the proxy), the clients real Go services use.
 package demo
 
 import (
@@ -23,7 +24,9 @@ import (
 type Config struct {
 	NamesrvAddr string
 	BrokerAddr  string
-	Logger      *slog.Logger
+	// ProxyAddr is the 5.x proxy's gRPC endpoint; without it the simple groups do not run.
+	ProxyAddr string
+	Logger    *slog.Logger
 }
 
 // Topic is a demo topic and how many messages a second it receives.
@@ -44,7 +47,17 @@ type Group struct {
 	StopAfter time.Duration
 	// Instances is how many consumer processes the group has.
 	Instances int
-	About     string
+	// Kind is "push" (the default), "pull" (sets its offsets by hand) or "simple" (a 5.x
+	// SimpleConsumer through the proxy).
+	Kind string
+	// Orderly consumes each queue in order; BlockAfter then makes it stop on a message of
+	// queue 0 after that long, so that queue stands still while the others move.
+	Orderly    bool
+	BlockAfter time.Duration
+	// SkipAckEvery leaves one message in that many unacknowledged (simple groups): it comes
+	// back after the invisible time.
+	SkipAckEvery int
+	About        string
 }
 
 // Topics are the demo topics.
@@ -64,6 +77,12 @@ var Groups = []Group{
 		About: "broadcasting: each client keeps its own offsets"},
 	{Name: "demo-orders-offline", Topic: "demo-orders", Model: consumer.Clustering, Instances: 1,
 		StopAfter: 30 * time.Second, About: "stops after 30 s: goes offline with a growing backlog"},
+	{Name: "demo-payments-ordered", Topic: "demo-payments", Model: consumer.Clustering, Instances: 1,
+		Orderly: true, BlockAfter: 45 * time.Second, About: "orderly; after 45 s one message blocks queue 0 while the others move"},
+	{Name: "demo-audit-pull", Topic: "demo-audit", Model: consumer.Clustering, Instances: 1, Kind: "pull",
+		About: "pull consumer: fetches and commits its offsets by hand"},
+	{Name: "demo-orders-simple", Topic: "demo-orders", Model: consumer.Clustering, Instances: 1, Kind: "simple",
+		SkipAckEvery: 20, About: "5.x simple consumer: acks 19 of 20; the rest come back after 10 s"},
 }
 
 // Run creates the demo topics and runs producers and consumers until ctx is cancelled.
@@ -84,7 +103,18 @@ func Run(ctx context.Context, cfg Config) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, grp := range Groups {
 		for i := range grp.Instances {
-			g.Go(func() error { return consume(ctx, cfg, grp, i) })
+			switch grp.Kind {
+			case "pull":
+				g.Go(func() error { return pull(ctx, cfg, grp, i) })
+			case "simple":
+				if cfg.ProxyAddr == "" {
+					cfg.Logger.Info("demo: no proxy, so no simple consumer", "group", grp.Name)
+					continue
+				}
+				g.Go(func() error { return simple(ctx, cfg, grp) })
+			default:
+				g.Go(func() error { return consume(ctx, cfg, grp, i) })
+			}
 		}
 	}
 	g.Go(func() error { return produce(ctx, cfg) })
@@ -164,17 +194,26 @@ func consume(ctx context.Context, cfg Config, grp Group, instance int) error {
 		consumer.WithInstance(fmt.Sprintf("%s-%d", grp.Name, instance)),
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
 	}
-	if grp.PerMessage > 0 {
+	if grp.PerMessage > 0 || grp.Orderly {
 		opts = append(opts, consumer.WithConsumeGoroutineNums(1), consumer.WithConsumeMessageBatchMaxSize(1))
+	}
+	if grp.Orderly {
+		opts = append(opts, consumer.WithConsumerOrder(true))
 	}
 	c, err := rocketmq.NewPushConsumer(opts...)
 	if err != nil {
 		return fmt.Errorf("demo: consumer %s: %w", grp.Name, err)
 	}
-	err = c.Subscribe(grp.Topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	started := time.Now()
+	stopping := ctx.Done()
+	err = c.Subscribe(grp.Topic, consumer.MessageSelector{}, func(_ context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		if grp.BlockAfter > 0 && time.Since(started) > grp.BlockAfter && msgs[0].Queue.QueueId == 0 {
+			<-stopping // the message that never finishes: its queue waits behind it
+			return consumer.SuspendCurrentQueueAMoment, nil
+		}
 		if grp.PerMessage > 0 {
 			select {
-			case <-ctx.Done():
+			case <-stopping:
 			case <-time.After(grp.PerMessage * time.Duration(len(msgs))):
 			}
 		}

@@ -26,6 +26,10 @@ func kindNotes(g storage.GroupRow, queues []storage.QueueState, clients []storag
 		notes = append(notes, "This group consumes by pop: the broker hands out messages per request, so queues have no "+
 			"owner client and progress moves by acknowledgement.", inflightNote(g))
 	}
+	if g.LagSource == "broker-broadcast" {
+		notes = append(notes, "The lag shown is the slowest client's as the broker records it: RocketMQ 5.x keeps the "+
+			"lowest offset of a broadcasting group's clients, and these clients did not report their own.")
+	}
 	if g.PastEnd > 0 {
 		notes = append(notes, fmt.Sprintf("%s committed beyond the newest message (a reset past the end, as "+
 			"mqadmin allows). Nothing waits there: when a client next pulls, the broker answers that the offset moved and "+

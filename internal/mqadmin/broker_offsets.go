@@ -17,6 +17,9 @@ type BrokerOffsets struct {
 	// Committed holds, per group and topic, the committed offset of each queue that has one.
 	// A queue missing here has never been committed on this broker.
 	Committed map[GroupTopic]map[int]int64
+	// Broadcast holds, per broadcasting group and topic, the lowest offset of the group's
+	// clients as a 5.x broker records it (under the group name "<group>@broadcast").
+	Broadcast map[GroupTopic]map[int]int64
 	// Pull holds the pull offsets 5.x brokers keep (the next offset each group will pull);
 	// empty on 4.x.
 	Pull map[GroupTopic]map[int]int64
@@ -51,15 +54,27 @@ func DecodeBrokerOffsets(body []byte) (BrokerOffsets, error) {
 	if err != nil {
 		return BrokerOffsets{}, fmt.Errorf("consumer pull offsets: %w", err)
 	}
-	return BrokerOffsets{Committed: committed, Pull: pull}, nil
+	o := BrokerOffsets{Committed: committed, Pull: pull, Broadcast: map[GroupTopic]map[int]int64{}}
+	for gt, qs := range committed {
+		if g, ok := strings.CutSuffix(gt.Group, broadcastSuffix); ok && g != "" {
+			o.Broadcast[GroupTopic{Group: g, Topic: gt.Topic}] = qs
+			delete(committed, gt)
+		}
+	}
+	return o, nil
 }
 
-// decodeOffsetTable splits each "topic@group" key. Topic and group names cannot hold '@'
-// (RocketMQ allows letters, digits, %, |, - and _), so the last '@' separates them.
+// broadcastSuffix marks the group name under which a 5.x broker commits the lowest offset of a
+// broadcasting group's clients (BroadcastOffsetManager).
+const broadcastSuffix = "@broadcast"
+
+// decodeOffsetTable splits each "topic@group" key. Topic names cannot hold '@' (RocketMQ
+// allows letters, digits, %, |, - and _), so the first '@' ends the topic; the group part
+// may hold one more ("<group>@broadcast").
 func decodeOffsetTable(t map[string]map[string]int64) (map[GroupTopic]map[int]int64, error) {
 	out := make(map[GroupTopic]map[int]int64, len(t))
 	for key, queues := range t {
-		i := strings.LastIndexByte(key, '@')
+		i := strings.IndexByte(key, '@')
 		if i <= 0 || i == len(key)-1 {
 			return nil, fmt.Errorf("offset table key %.64q is not topic@group: %w", key, ErrBadJSON)
 		}
@@ -91,7 +106,8 @@ func (c *Client) BrokerOffsets(ctx context.Context, brokerAddr string) (BrokerOf
 	if err != nil {
 		var be *BrokerError
 		if errors.As(err, &be) && be.Code == 1 && strings.Contains(be.Remark, "No consumer offset") {
-			return BrokerOffsets{Committed: map[GroupTopic]map[int]int64{}, Pull: map[GroupTopic]map[int]int64{}}, nil
+			return BrokerOffsets{Committed: map[GroupTopic]map[int]int64{}, Pull: map[GroupTopic]map[int]int64{},
+			Broadcast: map[GroupTopic]map[int]int64{}}, nil
 		}
 		return BrokerOffsets{}, err
 	}

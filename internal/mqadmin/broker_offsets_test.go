@@ -16,14 +16,15 @@ func TestDecodeBrokerOffsets(t *testing.T) {
 		{
 			name: "5.x with pull offsets and a retry topic",
 			body: `{"dataVersion":{"counter":3,"stateVersion":0,"timestamp":1700000000000},` +
-				`"offsetTable":{"orders@billing":{0:12,1:10},"%RETRY%billing@billing":{0:0}},` +
+				`"offsetTable":{"orders@billing":{0:12,1:10},"%RETRY%billing@billing":{0:0},"audit@all@broadcast":{0:7}},` +
 				`"pullOffsetTable":{"orders@billing":{0:14}}}`,
 			want: BrokerOffsets{
 				Committed: map[GroupTopic]map[int]int64{
 					{Group: "billing", Topic: "orders"}:         {0: 12, 1: 10},
 					{Group: "billing", Topic: "%RETRY%billing"}: {0: 0},
 				},
-				Pull: map[GroupTopic]map[int]int64{{Group: "billing", Topic: "orders"}: {0: 14}},
+				Pull:      map[GroupTopic]map[int]int64{{Group: "billing", Topic: "orders"}: {0: 14}},
+				Broadcast: map[GroupTopic]map[int]int64{{Group: "all", Topic: "audit"}: {0: 7}},
 			},
 		},
 		{
@@ -32,6 +33,7 @@ func TestDecodeBrokerOffsets(t *testing.T) {
 			want: BrokerOffsets{
 				Committed: map[GroupTopic]map[int]int64{{Group: "g", Topic: "T"}: {3: 7}},
 				Pull:      map[GroupTopic]map[int]int64{},
+				Broadcast: map[GroupTopic]map[int]int64{},
 			},
 		},
 		{name: "key without a group", body: `{"offsetTable":{"T@":{0:1}}}`, bad: true},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/storage"
@@ -51,11 +52,53 @@ func broadcastOffsets(f *fetched, g *groupData, c *groupCalc) {
 		worst = max(worst, clientLag)
 	}
 	c.sample.Committed = committed
-	if allKnown {
-		zero := int64(0)
-		st.Lag, st.RetryLag = &worst, &zero
-		c.sample.Lag, c.sample.LagKnown = worst, true
+	if !allKnown {
+		// A 5.x broker records the lowest offset of the group's clients: the slowest
+		// client's progress, when the clients themselves cannot say.
+		var ok bool
+		worst, committed, ok = brokerBroadcastLag(f, g)
+		if !ok {
+			return
+		}
+		c.sample.Committed = committed
+		st.LagSource = "broker-broadcast"
 	}
+	zero := int64(0)
+	st.Lag, st.RetryLag = &worst, &zero
+	c.sample.Lag, c.sample.LagKnown = worst, true
+}
+
+// brokerBroadcastLag sums, over every queue of the topics the broadcasting group subscribes
+// to, the distance from the lowest offset of its clients as the brokers record it to the
+// queue's max offset, and those offsets. ok is false when a broker has no such record for a
+// queue with messages.
+func brokerBroadcastLag(f *fetched, g *groupData) (lag, committed int64, ok bool) {
+	if g.conn == nil || len(g.conn.Subscriptions) == 0 {
+		return 0, 0, false
+	}
+	for topic := range g.conn.Subscriptions {
+		if strings.HasPrefix(topic, retryPrefix) {
+			continue
+		}
+		for broker, exts := range f.topics {
+			ext, has := exts[topic]
+			if !has {
+				continue
+			}
+			rec := f.offsets[broker].Broadcast[mqadmin.GroupTopic{Group: g.name, Topic: topic}]
+			for mq, o := range ext.Offsets {
+				off, known := rec[mq.QueueID]
+				switch {
+				case known:
+					lag += max(o.MaxOffset-off, 0)
+					committed += off
+				case o.MaxOffset > 0:
+					return 0, 0, false
+				}
+			}
+		}
+	}
+	return lag, committed, true
 }
 
 // offsetsError says, for people, why a client's offsets are missing.

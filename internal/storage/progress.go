@@ -60,6 +60,9 @@ type GroupState struct {
 	// InflightVisibleAt when the first message in flight becomes visible again.
 	InflightSince     *time.Time `db:"inflight_since"`
 	InflightVisibleAt *time.Time `db:"inflight_visible_at"`
+	// LagSource is "broker-broadcast" when a broadcasting group's lag is the lowest offset
+	// of its clients as a 5.x broker records it, "" otherwise.
+	LagSource string `db:"lag_source"`
 }
 
 // QueueState is the latest state of one queue of a group's topic.
@@ -200,7 +203,7 @@ var groupColumns = []string{"cluster_id", "group_name", "message_model", "consum
 	"lag", "retry_lag", "inflight", "lag_seconds", "lag_time_source", "consume_tps", "health", "health_reason",
 	"last_commit_at", "polled_at", "stale_since", "stale_reason", "kind", "kind_inferred", "orderly", "expired",
 	"past_end", "never_committed", "redelivered", "delivered_per_min", "acked_per_min", "inflight_since",
-	"inflight_visible_at"}
+	"inflight_visible_at", "lag_source"}
 
 func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Groups))
@@ -209,7 +212,7 @@ func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 			g.Lag, g.RetryLag, g.Inflight, g.LagSeconds, g.LagTimeSource, g.ConsumeTPS, g.Health, g.HealthReason,
 			g.LastCommitAt, g.PolledAt, nil, nil, g.Kind, g.KindInferred, g.Orderly, g.Expired,
 			g.PastEnd, g.NeverCommitted, g.Redelivered, g.DeliveredPerMin, g.AckedPerMin, g.InflightSince,
-			g.InflightVisibleAt}
+			g.InflightVisibleAt, g.LagSource}
 	}
 	return upsertVia(ctx, tx, "group_state", groupColumns, []string{"cluster_id", "group_name"}, rows)
 }
