@@ -107,7 +107,7 @@ func (c *Client) BrokerOffsets(ctx context.Context, brokerAddr string) (BrokerOf
 		var be *BrokerError
 		if errors.As(err, &be) && be.Code == 1 && strings.Contains(be.Remark, "No consumer offset") {
 			return BrokerOffsets{Committed: map[GroupTopic]map[int]int64{}, Pull: map[GroupTopic]map[int]int64{},
-			Broadcast: map[GroupTopic]map[int]int64{}}, nil
+				Broadcast: map[GroupTopic]map[int]int64{}}, nil
 		}
 		return BrokerOffsets{}, err
 	}
