@@ -49,6 +49,18 @@ var (
 		"Groups the last cycle could not read from every broker.", []string{"cluster"}, nil)
 	lastOKDesc = prometheus.NewDesc("lagboard_poll_last_success_timestamp_seconds",
 		"Unix time of the end of the last cycle that stored its result.", []string{"cluster"}, nil)
+	expiredDesc = prometheus.NewDesc("lagboard_group_expired_messages",
+		"Messages deleted by retention before the group read them, on the topic (min offset - committed offset, summed over queues).",
+		[]string{"cluster", "group", "topic"}, nil)
+	kindDesc = prometheus.NewDesc("lagboard_group_info",
+		"1 for every group, labelled with how it consumes: push, pull, simple, pop, or empty when unknown.",
+		[]string{"cluster", "group", "kind"}, nil)
+	inflightDesc = prometheus.NewDesc("lagboard_group_inflight_messages",
+		"Messages delivered to the group and not yet acknowledged (committed); absent when unknown.",
+		[]string{"cluster", "group"}, nil)
+	redeliveredDesc = prometheus.NewDesc("lagboard_group_redelivered_messages",
+		"Simple and pop groups: messages that came back unacknowledged after their invisible time, since the group's retry topics were created.",
+		[]string{"cluster", "group"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("lagboard_metrics_store_up",
 		"1 when the stored state could be read for this scrape.", nil, nil)
 )
@@ -76,7 +88,8 @@ func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collec
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
-		cyclesDesc, failuresDesc, durationDesc, staleDesc, lastOKDesc, scrapeErrDesc} {
+		cyclesDesc, failuresDesc, durationDesc, staleDesc, lastOKDesc, scrapeErrDesc, expiredDesc, kindDesc,
+		inflightDesc, redeliveredDesc} {
 		ch <- d
 	}
 }
@@ -95,6 +108,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if l.LagSeconds != nil {
 			ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, *l.LagSeconds, l.Cluster, l.Group, l.Topic)
 		}
+		ch <- prometheus.MustNewConstMetric(expiredDesc, prometheus.GaugeValue, float64(l.Expired), l.Cluster, l.Group, l.Topic)
 	}
 	for _, h := range healths {
 		for _, s := range Statuses {
@@ -108,6 +122,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(*h.Clients), h.Cluster, h.Group)
 		}
 		ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, now.Sub(h.PolledAt).Seconds(), h.Cluster, h.Group)
+		ch <- prometheus.MustNewConstMetric(kindDesc, prometheus.GaugeValue, 1, h.Cluster, h.Group, h.Kind)
+		if h.Inflight != nil {
+			ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(*h.Inflight), h.Cluster, h.Group)
+		}
+		if h.Redelivered != nil {
+			ch <- prometheus.MustNewConstMetric(redeliveredDesc, prometheus.GaugeValue, float64(*h.Redelivered), h.Cluster, h.Group)
+		}
 	}
 	for _, p := range c.pollers {
 		s := p.Stats()

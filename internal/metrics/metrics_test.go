@@ -23,15 +23,20 @@ func TestCollectorReportsStoredState(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	lag, clients, secs := int64(7), int32(2), 42.5
+	lag, clients, secs, three, six := int64(10), int32(2), 42.5, int64(3), int64(6)
 	err = storage.SaveCycle(ctx, pool, storage.Cycle{
 		ClusterID: c.ID, At: now,
 		Groups: []storage.GroupState{{Group: "orders", Topics: []string{"t"}, Lag: &lag, Clients: &clients,
 			LagSeconds: &secs, LagTimeSource: "interpolated", Health: "WARN", PolledAt: now}},
 		Queues: []storage.QueueState{
-			{Group: "orders", Topic: "t", Broker: "b", QueueID: 0, MaxOffset: 10, ConsumerOffset: 5, LagSeconds: &secs, PolledAt: now},
-			{Group: "orders", Topic: "t", Broker: "b", QueueID: 1, MaxOffset: 4, ConsumerOffset: 2, PolledAt: now},
-			{Group: "orders", Topic: "%RETRY%orders", Broker: "b", QueueID: 0, MaxOffset: 3, ConsumerOffset: 3, PolledAt: now},
+			{Group: "orders", Topic: "t", Broker: "b", QueueID: 0, MaxOffset: 10, ConsumerOffset: 5, LagSeconds: &secs, PolledAt: now, Committed: true},
+			// Retention passed the committed offset: 2 of the 3 waiting expired.
+			{Group: "orders", Topic: "t", Broker: "b", QueueID: 1, MaxOffset: 4, ConsumerOffset: 1, MinOffset: &three, PolledAt: now, Committed: true},
+			// Never committed: its first client starts at 6 of 8.
+			{Group: "orders", Topic: "t", Broker: "b", QueueID: 2, MaxOffset: 8, StartOffset: &six, PolledAt: now},
+			// Committed past the end: nothing waits.
+			{Group: "orders", Topic: "t", Broker: "b", QueueID: 3, MaxOffset: 8, ConsumerOffset: 9, PolledAt: now, Committed: true},
+			{Group: "orders", Topic: "%RETRY%orders", Broker: "b", QueueID: 0, MaxOffset: 3, ConsumerOffset: 3, PolledAt: now, Committed: true},
 		},
 	})
 	if err != nil {
@@ -49,12 +54,17 @@ lagboard_group_data_age_seconds{cluster="prod",group="orders"} 30
 # HELP lagboard_group_lag_messages Messages not yet consumed by the group on the topic (max offset - committed offset, summed over queues).
 # TYPE lagboard_group_lag_messages gauge
 lagboard_group_lag_messages{cluster="prod",group="orders",topic="%RETRY%orders"} 0
-lagboard_group_lag_messages{cluster="prod",group="orders",topic="t"} 7
+lagboard_group_lag_messages{cluster="prod",group="orders",topic="t"} 10
 # HELP lagboard_group_lag_seconds Age in seconds of the oldest message the group has not consumed on the topic; absent when unknown.
 # TYPE lagboard_group_lag_seconds gauge
 lagboard_group_lag_seconds{cluster="prod",group="orders",topic="t"} 42.5
+# HELP lagboard_group_expired_messages Messages deleted by retention before the group read them, on the topic (min offset - committed offset, summed over queues).
+# TYPE lagboard_group_expired_messages gauge
+lagboard_group_expired_messages{cluster="prod",group="orders",topic="%RETRY%orders"} 0
+lagboard_group_expired_messages{cluster="prod",group="orders",topic="t"} 2
 `
-	names := []string{"lagboard_group_clients", "lagboard_group_data_age_seconds", "lagboard_group_lag_messages", "lagboard_group_lag_seconds"}
+	names := []string{"lagboard_group_clients", "lagboard_group_data_age_seconds", "lagboard_group_lag_messages",
+		"lagboard_group_lag_seconds", "lagboard_group_expired_messages"}
 	if err := testutil.CollectAndCompare(col, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}

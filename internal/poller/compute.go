@@ -87,6 +87,12 @@ func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time
 	st.MessageModel, st.ConsumeType = gt.model, gt.ctype
 	st.Kind, st.KindInferred = kindOf(f, g, gt)
 	gt.kind = st.Kind
+	if st.Kind == KindSimple || st.Kind == KindPop {
+		gt.running = runningCache{} // no client owns a queue in pop consumption
+		for i := range c.clients {
+			c.clients[i].OffsetsError = nil
+		}
+	}
 	st.Orderly = gt.running.orderly
 	if f.orderlyConfig[g.name] {
 		t := true

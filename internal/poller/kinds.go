@@ -40,8 +40,9 @@ type runningCache struct {
 func (p *Poller) runningDue() func(g *groupData) bool {
 	now := p.cfg.Now()
 	cached := make(map[string]runningCache, len(p.groups))
+	kinds := make(map[string]string, len(p.groups))
 	for name, gt := range p.groups {
-		cached[name] = gt.running
+		cached[name], kinds[name] = gt.running, gt.kind
 	}
 	return func(g *groupData) bool {
 		if g.conn == nil || len(g.conn.Connections) == 0 || g.connBroker == nil {
@@ -49,6 +50,11 @@ func (p *Poller) runningDue() func(g *groupData) bool {
 		}
 		if broadcasting(g.conn.MessageModel) {
 			return true
+		}
+		// Pop hands messages out per request: no client owns a queue, and a simple
+		// consumer behind the 5.x proxy answers running-info requests with nothing.
+		if k := kinds[g.name]; k == KindSimple || k == KindPop || strings.EqualFold(g.conn.ConsumeType, "CONSUME_POP") {
+			return false
 		}
 		c := cached[g.name]
 		return c.clients != clientsKey(g.conn) || now.Sub(c.at) >= p.cfg.RunningInfoInterval

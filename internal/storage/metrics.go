@@ -8,22 +8,28 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TopicLag is a group's lag on one topic, summed over its queues.
+// TopicLag is a group's lag on one topic, summed over its queues, and the messages that
+// expired there before the group read them.
 type TopicLag struct {
 	Cluster    string   `db:"cluster"`
 	Group      string   `db:"group_name"`
 	Topic      string   `db:"topic"`
 	Lag        int64    `db:"lag"`
 	LagSeconds *float64 `db:"lag_seconds"`
+	Expired    int64    `db:"expired"`
 }
 
-// TopicLags returns every group's lag per topic across clusters, from the latest state.
-// Queues whose lag is unknown (a negative difference) are left out of the sums.
+// TopicLags returns every group's lag per topic across clusters, from the latest state, as
+// the group page counts it: a queue committed past its newest message has none waiting, and
+// one never committed on counts from where its first client will start (left out when that
+// is unknown).
 func TopicLags(ctx context.Context, db DBTX) ([]TopicLag, error) {
 	rows, err := db.Query(ctx, `
 		SELECT c.name AS cluster, q.group_name, q.topic,
-		       coalesce(sum(q.max_offset - q.consumer_offset) FILTER (WHERE q.max_offset >= q.consumer_offset), 0) AS lag,
-		       max(q.lag_seconds) AS lag_seconds
+		       coalesce(sum(CASE WHEN q.committed THEN greatest(q.max_offset - q.consumer_offset, 0)
+		                         ELSE greatest(q.max_offset - q.start_offset, 0) END), 0)::bigint AS lag,
+		       max(q.lag_seconds) AS lag_seconds,
+		       coalesce(sum(greatest(q.min_offset - q.consumer_offset, 0)) FILTER (WHERE q.committed), 0)::bigint AS expired
 		FROM queue_state q JOIN cluster c ON c.id = q.cluster_id
 		GROUP BY c.name, q.group_name, q.topic
 		ORDER BY 1, 2, 3`)
@@ -33,19 +39,22 @@ func TopicLags(ctx context.Context, db DBTX) ([]TopicLag, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByName[TopicLag])
 }
 
-// GroupHealth is a group's status for metrics.
+// GroupHealth is a group's status for metrics, with what its kind of consumption adds.
 type GroupHealth struct {
-	Cluster  string    `db:"cluster"`
-	Group    string    `db:"group_name"`
-	Health   string    `db:"health"`
-	Clients  *int32    `db:"clients"`
-	PolledAt time.Time `db:"polled_at"`
+	Cluster     string    `db:"cluster"`
+	Group       string    `db:"group_name"`
+	Health      string    `db:"health"`
+	Clients     *int32    `db:"clients"`
+	PolledAt    time.Time `db:"polled_at"`
+	Kind        string    `db:"kind"`
+	Inflight    *int64    `db:"inflight"`
+	Redelivered *int64    `db:"redelivered"`
 }
 
 // GroupHealths returns every group's status across clusters.
 func GroupHealths(ctx context.Context, db DBTX) ([]GroupHealth, error) {
 	rows, err := db.Query(ctx, `
-		SELECT c.name AS cluster, g.group_name, g.health, g.clients, g.polled_at
+		SELECT c.name AS cluster, g.group_name, g.health, g.clients, g.polled_at, g.kind, g.inflight, g.redelivered
 		FROM group_state g JOIN cluster c ON c.id = g.cluster_id ORDER BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("group healths: %w", err)
