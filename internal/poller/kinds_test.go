@@ -359,3 +359,42 @@ func (f *fixture) committedOn(t testing.TB, group, topic string) map[int]int64 {
 	}
 	return all.Committed[mqadmin.GroupTopic{Group: group, Topic: topic}]
 }
+
+// TestOffsetPastTheEnd: a committed offset beyond the queue's newest message, written as
+// mqadmin resetOffsetByTime -q -o writes it (UPDATE_CONSUMER_OFFSET), means nothing waits
+// there: lag 0 and a warning, not an unknown lag and an UNKNOWN group.
+func TestOffsetPastTheEnd(t *testing.T) {
+	for _, version := range stacktest.Versions(t) {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, version)
+			ctx := context.Background()
+			topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "past")
+			stacktest.CreateTopic(t, f.rmq, topic, 2)
+			stacktest.Produce(t, f.rmq, topic, 10)
+			if err := f.admin.CreateSubscriptionGroup(ctx, f.rmq.BrokerAddr, group); err != nil {
+				t.Fatal(err)
+			}
+			maxOff := f.maxOffsets(t, topic, 10)
+			if err := f.admin.UpdateConsumerOffset(ctx, f.rmq.BrokerAddr, group, topic, 0, maxOff[0]+10); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.admin.UpdateConsumerOffset(ctx, f.rmq.BrokerAddr, group, topic, 1, 1); err != nil {
+				t.Fatal(err)
+			}
+			qs := sameAsBroker(t, f, group, topic)
+			g := f.group(t, group)
+			if g.Lag == nil || *g.Lag != maxOff[1]-1 || g.PastEnd != 1 {
+				t.Errorf("lag %v past end %d, want %d and 1", g.Lag, g.PastEnd, maxOff[1]-1)
+			}
+			if g.Health == poller.Unknown || !strings.Contains(g.HealthReason, "1 queue committed past the newest message") {
+				t.Errorf("health %s %q, want a known status with the queue past the end in its reason", g.Health, g.HealthReason)
+			}
+			for _, q := range qs {
+				if q.Topic == topic && q.QueueID == 0 && (q.ConsumerOffset != maxOff[0]+10 || q.LagSeconds == nil || *q.LagSeconds != 0) {
+					t.Errorf("queue 0: committed %d lag in time %v, want %d and 0", q.ConsumerOffset, q.LagSeconds, maxOff[0]+10)
+				}
+			}
+		})
+	}
+}
