@@ -93,6 +93,17 @@ const (
 // start-up; the processes run until Stop (or until this process dies). On failure everything
 // started is stopped and the error carries the tail of the relevant log.
 func StartRocketMQ(ctx context.Context, opts RocketMQOptions) (*RocketMQ, error) {
+	// A port checked free can still be taken before the JVM binds it (by another server
+	// starting at the same moment): then start again on other ports, twice at most.
+	for attempt := 0; ; attempt++ {
+		r, err := startRocketMQ(ctx, opts)
+		if err == nil || attempt == 2 || !strings.Contains(err.Error(), "Address already in use") || ctx.Err() != nil {
+			return r, err
+		}
+	}
+}
+
+func startRocketMQ(ctx context.Context, opts RocketMQOptions) (*RocketMQ, error) {
 	major, err := rocketmqMajor(opts.Version)
 	if err != nil {
 		return nil, err

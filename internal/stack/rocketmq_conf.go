@@ -34,25 +34,24 @@ func rocketmqLogPath(dir, role string) string {
 func (r *RocketMQ) writeFiles(major int, confDir string, opts RocketMQOptions) error {
 	var err error
 	if opts.JoinNamesrv == "" {
-		if r.namesrvPort, err = FreePort(); err != nil {
+		if r.namesrvPort, err = FreePortSpan(0, 0); err != nil {
 			return err
 		}
 	}
-	// The broker also opens listenPort-2 and listenPort+1; listenPort=0 does not work.
-	if r.brokerPort, err = FreePortSpan(2, 1); err != nil {
+	withProxy := major >= 5 && !opts.NoProxy
+	// The broker also opens listenPort-2 and listenPort+1; listenPort=0 does not work. The
+	// proxy's gRPC and remoting servers take the next two.
+	above := 1
+	if withProxy {
+		above = 3
+	}
+	if r.brokerPort, err = FreePortSpan(2, above); err != nil {
 		return err
 	}
 	r.NamesrvAddr = cmp.Or(opts.JoinNamesrv, net.JoinHostPort("127.0.0.1", strconv.Itoa(r.namesrvPort)))
 	r.BrokerAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.brokerPort))
-	withProxy := major >= 5 && !opts.NoProxy
 	if withProxy {
-		for range 2 {
-			p, err := FreePort()
-			if err != nil {
-				return err
-			}
-			r.proxyPorts = append(r.proxyPorts, p)
-		}
+		r.proxyPorts = []int{r.brokerPort + 2, r.brokerPort + 3}
 		r.ProxyAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.proxyPorts[0]))
 	}
 
