@@ -2,6 +2,8 @@ package http
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lagboard/lagboard/internal/reset"
@@ -92,11 +94,46 @@ func outcomeView(o reset.Outcome) views.ResetOutcome {
 // verificationView shapes what the verifier saw; done once the verifier concluded.
 func verificationView(v reset.Verification, verifiedAt *time.Time) views.ResetVerification {
 	out := views.ResetVerification{At: v.At, Done: verifiedAt != nil}
-	for _, q := range v.Queues {
-		out.Rows = append(out.Rows, views.VerifyRow{Queue: q.String(), Target: views.Count(q.Target),
-			Seen: offsetText(q.Seen), Honoured: q.Honoured, HonouredAt: q.HonouredAt})
+	if !v.Until.IsZero() {
+		u := v.Until
+		out.Until = &u
 	}
+	if !v.Deadline.IsZero() {
+		d := v.Deadline
+		out.Deadline = &d
+	}
+	var clients []string
+	for _, q := range v.Queues {
+		row := views.VerifyRow{Queue: q.String(), Before: offsetText(q.Before), Target: views.Count(q.Target),
+			Seen: offsetText(q.Seen), Verdict: string(q.Verdict), Label: verdictLabel(q.Verdict, q.RevertedBy, q.Honoured),
+			Honoured: q.Honoured, Owner: q.Owner, Dropped: q.LogDropped}
+		for _, o := range q.Log {
+			row.Log = append(row.Log, views.VerifyObservation{At: o.At, Offset: offsetText(o.Offset), Verdict: string(o.Verdict),
+				Label: verdictLabel(o.Verdict, o.By, o.Verdict.Keeps())})
+		}
+		out.Rows = append(out.Rows, row)
+		for _, c := range q.Clients {
+			if !slices.Contains(clients, c) {
+				clients = append(clients, c)
+			}
+		}
+	}
+	out.Clients = strings.Join(clients, ", ")
 	return out
+}
+
+// verdictLabel says a verdict in words, naming the client of a revert; verifications
+// begun before verdicts were recorded have only the honoured mark.
+func verdictLabel(v reset.Verdict, by string, honoured bool) string {
+	switch {
+	case v == reset.Reverted && by != "":
+		return "reverted by " + by
+	case v != "":
+		return v.Label()
+	case honoured:
+		return "kept"
+	}
+	return "not kept"
 }
 
 // listRow shapes a request for the list.

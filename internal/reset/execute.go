@@ -43,6 +43,10 @@ type QueueOutcome struct {
 	Target int64  `json:"target"`
 	Result Result `json:"result"`
 	Error  string `json:"error,omitempty"`
+	// Clients are the group's clients connected to the queue's broker at execution, Owner
+	// the one holding the queue when it could be told: verification waits for them.
+	Clients []string `json:"clients,omitempty"`
+	Owner   string   `json:"owner,omitempty"`
 }
 
 // Result is what happened to one queue.
@@ -194,21 +198,32 @@ func (s *Service) apply(ctx context.Context, c Cluster, r Request, snap snapshot
 		direct := func(ctx context.Context, qp QueuePreview) error {
 			return c.Admin.UpdateConsumerOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
 		}
+		var qs []QueueOutcome
 		switch pathOf(b) {
 		case PathServer:
-			out.Queues = append(out.Queues, s.perQueue(ctx, b, qps, PathServer, func(ctx context.Context, qp QueuePreview) error {
+			qs = s.perQueue(ctx, b, qps, PathServer, func(ctx context.Context, qp QueuePreview) error {
 				return c.Admin.ResetQueueOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
-			})...)
+			})
 		case PathClient:
-			qs, err := s.byClients(ctx, c, b, r, qps)
+			var err error
+			qs, err = s.byClients(ctx, c, b, r, qps)
 			if errors.Is(err, mqadmin.ErrConsumerNotOnline) {
 				// The consumers left since the check: write the approved targets directly.
 				qs = s.perQueue(ctx, b, qps, PathDirect, direct)
 			}
-			out.Queues = append(out.Queues, qs...)
 		default:
-			out.Queues = append(out.Queues, s.perQueue(ctx, b, qps, PathDirect, direct)...)
+			qs = s.perQueue(ctx, b, qps, PathDirect, direct)
 		}
+		// Who was online, and who held each queue, is what verification waits for.
+		var clients []string
+		for _, cn := range b.conn.Connections {
+			clients = append(clients, cn.ClientID)
+		}
+		held := owners(ctx, c, b, r.Group, r.Topic)
+		for i := range qs {
+			qs[i].Clients, qs[i].Owner = clients, held[qs[i].QueueID]
+		}
+		out.Queues = append(out.Queues, qs...)
 	}
 	out.At = s.o.Now().UTC()
 	return out

@@ -72,13 +72,52 @@ type ResetVerification struct {
 	Rows []VerifyRow
 	// Done is set once the verifier concluded (verified or not honoured).
 	Done bool
+	// Until is the end of the window in which clients online at execution may still
+	// commit what they had before the reset, nil when none was online; Deadline is when the
+	// verifier decides at the latest.
+	Until, Deadline *time.Time
+	// Clients are those online at execution, for the sentence that says what is awaited.
+	Clients string
 }
 
 // VerifyRow is one queue's verification.
 type VerifyRow struct {
-	Queue, Target, Seen string
-	Honoured            bool
-	HonouredAt          *time.Time
+	Queue, Before, Target, Seen string
+	// Verdict is the last observation's verdict (at_target, consumed_on, reverted,
+	// moved_away, waiting) and Label says it in words, naming the client of a revert.
+	Verdict, Label string
+	Honoured       bool
+	// Owner is the client holding the queue at execution, when it could be told.
+	Owner string
+	// Log is what was seen and when; Dropped counts observations left out of a long log.
+	Log     []VerifyObservation
+	Dropped int
+}
+
+// VerifyObservation is one change seen on a queue.
+type VerifyObservation struct {
+	At      time.Time
+	Offset  string
+	Verdict string
+	Label   string
+}
+
+// VerdictClass is the badge class of a verification verdict; a verdict that is neither
+// kept nor waiting is an error once the verifier has concluded, and a warning before.
+func VerdictClass(verdict string, done bool) string {
+	switch verdict {
+	case "at_target", "consumed_on":
+		return "badge ok"
+	case "waiting", "":
+		if done {
+			return "badge err"
+		}
+		return "badge stale"
+	}
+	if done {
+		return "badge err"
+	}
+	return "badge warn"
 }
 
 // TimelineItem is one entry of the request's history, from the audit trail.

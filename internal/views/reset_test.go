@@ -93,3 +93,41 @@ func TestResetFormKeepsWhatWasTyped(t *testing.T) {
 		t.Error("the reason has no label")
 	}
 }
+
+// TestResetVerificationShowsWhatWasSeen: while verifying, a queue reverted by a client
+// says so with the client's name, whatever it showed before; every observation carries
+// its time, offset and verdict.
+func TestResetVerificationShowsWhatWasSeen(t *testing.T) {
+	at := time.Date(2026, 12, 4, 4, 6, 59, 0, time.UTC)
+	until, deadline := at.Add(time.Minute), at.Add(2*time.Minute)
+	m := ResetPage{ID: "x", Self: "/resets/x", State: "executed", StateLabel: "Executed, verifying", Live: true,
+		Verification: &ResetVerification{At: at.Add(28 * time.Second), Until: &until, Deadline: &deadline, Clients: "10.0.0.7@orders-1",
+			Rows: []VerifyRow{{Queue: "broker-a/0", Before: "30", Target: "10", Seen: "30", Verdict: "reverted",
+				Label: "reverted by 10.0.0.7@orders-1", Owner: "10.0.0.7@orders-1",
+				Log: []VerifyObservation{
+					{At: at, Offset: "10", Verdict: "at_target", Label: "at the target"},
+					{At: at.Add(28 * time.Second), Offset: "30", Verdict: "reverted", Label: "reverted by 10.0.0.7@orders-1"},
+				}}}}}
+	doc := render(t, ResetLive(m))
+	row := doc.Find(`[data-testid="verify-row"]`)
+	if got := row.Find(`[data-testid="verify-verdict"]`).Text(); got != "reverted by 10.0.0.7@orders-1" {
+		t.Errorf("verdict %q", got)
+	}
+	if row.AttrOr("data-honoured", "") != "false" || strings.Contains(row.Text(), "kept") {
+		t.Errorf("a reverted queue reads as kept: %q", row.Text())
+	}
+	obs := row.Find(`[data-testid="observation"]`)
+	if obs.Length() != 2 || obs.Eq(1).AttrOr("data-verdict", "") != "reverted" || obs.Eq(1).AttrOr("data-offset", "") != "30" ||
+		obs.Eq(1).Find("time").AttrOr("datetime", "") != "2026-12-04T04:07:27Z" {
+		t.Errorf("observations: %q", obs.Text())
+	}
+	status := doc.Find(`[data-testid="verify-status"]`).Text()
+	for _, want := range []string{"10.0.0.7@orders-1", "2026-12-04 04:07:59 UTC", "2026-12-04 04:08:59 UTC"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status %q does not say %q", status, want)
+		}
+	}
+	if strings.Contains(status, " .") || strings.Contains(status, "  ") {
+		t.Errorf("stray spaces in %q", status)
+	}
+}
