@@ -39,6 +39,10 @@ func parseResetForm(v url.Values) resetInput {
 	if f.Scope != "chosen" {
 		f.Scope = "all"
 	}
+	exact := f.Kind == string(reset.ToOffsets)
+	if exact {
+		f.Scope = "chosen" // exact offsets cover the queues given one, and no other
+	}
 	for _, k := range reset.Kinds() {
 		f.Kinds = append(f.Kinds, views.Option{Value: string(k), Label: k.Label()})
 	}
@@ -48,6 +52,12 @@ func parseResetForm(v url.Values) resetInput {
 	for k, vs := range v {
 		if label, ok := strings.CutPrefix(k, "offset."); ok && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
 			in.offsets[label] = strings.TrimSpace(vs[0])
+		}
+	}
+	if exact {
+		in.checked = map[string]bool{}
+		for label := range in.offsets {
+			in.checked[label] = true
 		}
 	}
 	in.spec, in.err = specOf(in)

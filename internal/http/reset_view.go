@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lagboard/lagboard/internal/humanize"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/views"
 )
@@ -150,5 +151,5 @@ func scopeShort(s reset.Spec) string {
 	if s.AllQueues() {
 		return "all queues"
 	}
-	return fmt.Sprintf("%d queues", len(s.Queues))
+	return humanize.Plural(len(s.Queues), "queue", "queues")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/humanize"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 )
 
@@ -165,7 +166,7 @@ func (s *Service) mayExecute(who Who, r Request) string {
 func notExecutable(r Request) error {
 	switch r.State {
 	case Pending:
-		return errcode.Errorf(errcode.Conflict, "This reset has %d of the %d approvals it needs; it cannot be executed yet.", r.Approvals(), r.RequiredApprovals)
+		return errcode.Errorf(errcode.Conflict, "This reset has %d of the %s it needs; it cannot be executed yet.", r.Approvals(), humanize.Plural(r.RequiredApprovals, "approval", "approvals"))
 	case Executing, Executed, Partial, Failed, Verified, NotHonoured, Interrupted:
 		return errcode.Errorf(errcode.Conflict, "This reset has already been executed (by %s); it runs only once.", r.ExecutedByName)
 	}
@@ -335,7 +336,7 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "counts": counts})
 		e.Before, e.After = mustJSON(before), mustJSON(after)
 		if len(failed) > 0 {
-			e.Error = fmt.Sprintf("%d of %d queues failed: %s", len(failed), len(out.Queues), strings.Join(failed, "; "))
+			e.Error = fmt.Sprintf("%d of %s failed: %s", len(failed), humanize.Plural(len(out.Queues), "queue", "queues"), strings.Join(failed, "; "))
 		}
 		return audit.Append(ctx, tx, e)
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/humanize"
 )
 
 // Spec is what a requester asks for: a kind and its target, on one group and one topic,
@@ -142,7 +143,7 @@ func (s Spec) Describe() string {
 		}
 		return fmt.Sprintf("forward %d messages", s.By)
 	case ToOffsets:
-		return fmt.Sprintf("to exact offsets on %d queues", len(s.Offsets))
+		return "to exact offsets on " + humanize.Plural(len(s.Offsets), "queue", "queues")
 	case ToLatest:
 		return "to latest"
 	case ToEarliest:

@@ -98,6 +98,29 @@ type ResetWarning struct {
 	Blocking   bool
 }
 
+// brokerLine says how a broker of a preview carries out the reset: " (V5_3_3) resets on
+// the server, 1 client online."
+func brokerLine(b PreviewBroker) string {
+	s := ""
+	if b.Version != "" {
+		s = " (" + b.Version + ")"
+	}
+	online := Plural(b.Online, "client", "clients") + " online"
+	if b.Online == 0 {
+		online = "no client online"
+	}
+	return s + " " + pathLabel(b.Path) + ", " + online + "."
+}
+
+// totalsLine sums a preview for its footer: "2 queues, 1 to move, 1 clamped".
+func totalsLine(t PreviewTotals) string {
+	s := Plural(t.Queues, "queue", "queues") + ", " + Count(int64(t.Changed)) + " to move"
+	if t.Clamped > 0 {
+		s += ", " + Count(int64(t.Clamped)) + " clamped"
+	}
+	return s
+}
+
 // pathLabel says how a broker carries out the reset.
 func pathLabel(path string) string {
 	switch path {

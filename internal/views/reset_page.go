@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ResetPage is the page of one reset request: what was asked and why, the frozen
 // preview, the approvers' decisions, what execution did and what verification saw.
@@ -50,6 +53,29 @@ type ResetOutcome struct {
 	Rows []OutcomeRow
 	// Changed, Unchanged, Handed and Failed count the queues by result.
 	Changed, Unchanged, Handed, Failed int
+}
+
+// Summary counts the queues by result: "4 queues: 3 changed, 1 failed".
+func (o ResetOutcome) Summary() string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{o.Changed, "changed"}, {o.Unchanged, "already at the target"}, {o.Handed, "handed to the clients"}, {o.Failed, "failed"}} {
+		if p.n > 0 {
+			parts = append(parts, Count(int64(p.n))+" "+p.what)
+		}
+	}
+	return Plural(len(o.Rows), "queue", "queues") + ": " + strings.Join(parts, ", ")
+}
+
+// FailedLine says how many queues failed: "1 of 2 queues failed and kept its old offset".
+func (o ResetOutcome) FailedLine() string {
+	keep := "kept their old offsets"
+	if o.Failed == 1 {
+		keep = "kept its old offset"
+	}
+	return Count(int64(o.Failed)) + " of " + Plural(len(o.Rows), "queue", "queues") + " failed and " + keep
 }
 
 // Partial reports whether some queues failed and others did not.
@@ -166,4 +192,12 @@ func OutcomeClass(result string) string {
 		return "badge stale"
 	}
 	return "badge err"
+}
+
+// commentSuffix is a comment after a sentence: ": comment", "" without one.
+func commentSuffix(c string) string {
+	if c == "" {
+		return ""
+	}
+	return ": " + c
 }

@@ -131,3 +131,43 @@ func TestResetVerificationShowsWhatWasSeen(t *testing.T) {
 		t.Errorf("stray spaces in %q", status)
 	}
 }
+
+// TestResetSentencesReadRight: counts agree with their nouns and no space comes before
+// punctuation, whatever the template's line breaks; group names are shown as they are.
+func TestResetSentencesReadRight(t *testing.T) {
+	at := time.Date(2026, 12, 4, 3, 49, 12, 0, time.UTC)
+	exec := at.Add(time.Hour)
+	m := ResetPage{ID: "x", Self: "/resets/x", Group: "Orders-EU", State: "rejected", StateLabel: "Rejected", Approvals: 0, Required: 1,
+		Target: "to exact offsets on 1 queue", ClosedBy: "Abby", ClosedAt: &exec, CloseComment: "wrong topic",
+		ExecutedBy: "Otto Operator", ExecutedAt: &exec,
+		Outcome: &ResetOutcome{At: exec, Changed: 4, Rows: make([]OutcomeRow, 4)},
+		Preview: ResetPreview{At: at, Totals: PreviewTotals{Queues: 1, Changed: 0, Clamped: 1},
+			Brokers: []PreviewBroker{{Name: "broker-a", Version: "V5_3_3", Path: "server", Online: 1}}},
+	}
+	doc := render(t, ResetPageView(Chrome{Asset: func(s string) string { return s }}, m))
+	text := strings.Join(strings.Fields(doc.Find("main").Text()), " ")
+	for _, want := range []string{
+		"Rejected by Abby, 2026-12-04 04:49:12 UTC: wrong topic",
+		"Executed by Otto Operator, 2026-12-04 04:49:12 UTC: 4 queues: 4 changed.",
+		"0 of 1 approval",
+		"1 queue, 0 to move, 1 clamped",
+		"broker-a (V5_3_3) resets on the server, 1 client online.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page does not read %q:\n%s", want, text)
+		}
+	}
+	for _, bad := range []string{" ,", " :", " .", "1 queues", "1 clients"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("page reads %q:\n%s", bad, text)
+		}
+	}
+
+	list := render(t, ResetListView(Chrome{Asset: func(s string) string { return s }}, ResetListPage{Rows: []ResetListRow{
+		{ID: "x", Href: "/resets/x", Group: "Orders-EU", Topic: "payments", Cluster: "prod", Target: "to latest (1 queue)",
+			State: "pending", StateLabel: "Waiting for approval", RequestedAt: exec, Required: 1},
+	}}))
+	if got := list.Find(`[data-testid="reset-group"]`).Text(); got != "Orders-EU" {
+		t.Errorf("group %q", got)
+	}
+}
