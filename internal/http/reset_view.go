@@ -1,7 +1,6 @@
 package http
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,9 +10,9 @@ import (
 	"github.com/lagboard/lagboard/internal/views"
 )
 
-// previewView shapes a preview for its table.
-func previewView(p reset.Preview) views.ResetPreview {
-	v := views.ResetPreview{At: p.At, Totals: views.PreviewTotals{
+// previewView shapes a preview of spec for its table.
+func previewView(p reset.Preview, spec reset.Spec) views.ResetPreview {
+	v := views.ResetPreview{At: p.At, Instant: targetAt(spec), Totals: views.PreviewTotals{
 		Queues: p.Totals.Queues, Changed: p.Totals.Changed, Clamped: p.Totals.Clamped,
 		Reconsume: views.Count(p.Totals.Reconsume), Skip: views.Count(p.Totals.Skip),
 	}}
@@ -141,10 +140,19 @@ func verdictLabel(v reset.Verdict, by string, honoured bool) string {
 func listRow(r reset.Request) views.ResetListRow {
 	return views.ResetListRow{
 		ID: r.ID, Href: views.ResetRequestHref(r.ID), Cluster: r.Cluster, Group: r.Group, Topic: r.Topic,
-		Target: fmt.Sprintf("%s (%s)", r.Spec.Describe(), scopeShort(r.Spec)), State: string(r.State),
+		Target: r.Spec.Describe(), TargetAt: targetAt(r.Spec), Scope: scopeShort(r.Spec), State: string(r.State),
 		StateLabel: r.State.Label(), RequestedBy: r.RequestedByName, RequestedAt: r.RequestedAt,
 		Approvals: r.Approvals(), Required: r.RequiredApprovals,
 	}
+}
+
+// targetAt is the instant of a reset to a point in time, nil for other kinds.
+func targetAt(s reset.Spec) *time.Time {
+	if s.Kind != reset.ToTime || s.Time.IsZero() {
+		return nil
+	}
+	t := s.Time
+	return &t
 }
 
 func scopeShort(s reset.Spec) string {

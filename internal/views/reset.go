@@ -35,11 +35,15 @@ func (f ResetFilter) Filtered() bool {
 type ResetListRow struct {
 	ID, Href              string
 	Cluster, Group, Topic string
-	Target                string
-	State, StateLabel     string
-	RequestedBy           string
-	RequestedAt           time.Time
-	Approvals, Required   int
+	// Target is the target in words; TargetAt the instant of a reset to a point in time,
+	// shown instead in the viewer's time zone and in UTC. Scope says which queues.
+	Target              string
+	TargetAt            *time.Time
+	Scope               string
+	State, StateLabel   string
+	RequestedBy         string
+	RequestedAt         time.Time
+	Approvals, Required int
 }
 
 // ResetRequestHref is the page of a reset request.
@@ -60,7 +64,9 @@ func ResetStateBadge(state string) string {
 
 // ResetPreview is a preview table: what a reset moves, queue by queue.
 type ResetPreview struct {
-	At       time.Time
+	At time.Time
+	// Instant is the exact point in time a reset to a point in time uses.
+	Instant  *time.Time
 	Rows     []PreviewRow
 	Totals   PreviewTotals
 	Warnings []ResetWarning

@@ -348,14 +348,14 @@ func ResetFormFragment(m ResetFormPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"kind-params\"><label>Point in time (for “to a point in time”) <input type=\"datetime-local\" name=\"time\" step=\"1\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"kind-params\"><label>Point in time (for “to a point in time”) <input type=\"datetime-local\" name=\"time\" step=\"0.001\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var16 string
 		templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(m.Form.Time)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/views/reset_form.templ`, Line: 78, Col: 74}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/views/reset_form.templ`, Line: 78, Col: 78}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 		if templ_7745c5c3_Err != nil {
@@ -374,7 +374,7 @@ func ResetFormFragment(m ResetFormPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\" data-testid=\"time-utc\"><p class=\"muted small\" id=\"tz-note\" data-testid=\"tz-note\" data-tz-note>The time is read as UTC. (With scripts on, it is read in your browser's time zone and sent as UTC.)</p><label>Shift by (for “shift by N messages”) <input type=\"number\" name=\"by\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\" data-testid=\"time-utc\"><p class=\"muted small\" id=\"tz-note\" data-testid=\"tz-note\" data-tz-note>The time is read as UTC, to the millisecond. (With scripts on, it is read in your browser's time zone and sent as UTC.) The preview shows the exact instant used.</p><label>Shift by (for “shift by N messages”) <input type=\"number\" name=\"by\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -12,10 +12,13 @@ type ResetPage struct {
 	Cluster, Group, Topic string
 	GroupHref             string
 	Kind, Target, Scope   string
-	Reason, Ticket        string
-	RequestedBy           string
-	RequestedAt           time.Time
-	ExpiresAt             time.Time
+	// TargetAt is the instant of a reset to a point in time, shown in the viewer's time
+	// zone and in UTC instead of Target.
+	TargetAt       *time.Time
+	Reason, Ticket string
+	RequestedBy    string
+	RequestedAt    time.Time
+	ExpiresAt      time.Time
 	// Overdue is set when the request is past its expiry but not marked expired yet.
 	Overdue           bool
 	State, StateLabel string

@@ -133,15 +133,16 @@ func TestResetVerificationShowsWhatWasSeen(t *testing.T) {
 }
 
 // TestResetSentencesReadRight: counts agree with their nouns and no space comes before
-// punctuation, whatever the template's line breaks; group names are shown as they are.
+// punctuation, whatever the template's line breaks; a point in time shows to the
+// millisecond, in UTC as the page is served and marked for the viewer's zone.
 func TestResetSentencesReadRight(t *testing.T) {
-	at := time.Date(2026, 12, 4, 3, 49, 12, 0, time.UTC)
+	at := time.Date(2026, 12, 4, 3, 49, 12, 345_000_000, time.UTC)
 	exec := at.Add(time.Hour)
 	m := ResetPage{ID: "x", Self: "/resets/x", Group: "Orders-EU", State: "rejected", StateLabel: "Rejected", Approvals: 0, Required: 1,
-		Target: "to exact offsets on 1 queue", ClosedBy: "Abby", ClosedAt: &exec, CloseComment: "wrong topic",
+		Target: "to 2026-12-04 03:49:12.345 UTC", TargetAt: &at, ClosedBy: "Abby", ClosedAt: &exec, CloseComment: "wrong topic",
 		ExecutedBy: "Otto Operator", ExecutedAt: &exec,
 		Outcome: &ResetOutcome{At: exec, Changed: 4, Rows: make([]OutcomeRow, 4)},
-		Preview: ResetPreview{At: at, Totals: PreviewTotals{Queues: 1, Changed: 0, Clamped: 1},
+		Preview: ResetPreview{At: at, Instant: &at, Totals: PreviewTotals{Queues: 1, Changed: 0, Clamped: 1},
 			Brokers: []PreviewBroker{{Name: "broker-a", Version: "V5_3_3", Path: "server", Online: 1}}},
 	}
 	doc := render(t, ResetPageView(Chrome{Asset: func(s string) string { return s }}, m))
@@ -152,6 +153,7 @@ func TestResetSentencesReadRight(t *testing.T) {
 		"0 of 1 approval",
 		"1 queue, 0 to move, 1 clamped",
 		"broker-a (V5_3_3) resets on the server, 1 client online.",
+		"to 2026-12-04 03:49:12.345 UTC",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page does not read %q:\n%s", want, text)
@@ -162,12 +164,22 @@ func TestResetSentencesReadRight(t *testing.T) {
 			t.Errorf("page reads %q:\n%s", bad, text)
 		}
 	}
+	target := doc.Find(`[data-testid="target"] time`)
+	if target.AttrOr("datetime", "") != "2026-12-04T03:49:12.345Z" || !target.Is("[data-local][data-ms]") {
+		t.Errorf("target time element %v", target.Nodes)
+	}
+	if got := doc.Find(`[data-testid="preview-instant"] [data-testid="instant"]`).AttrOr("data-instant", ""); got != "2026-12-04T03:49:12.345Z" {
+		t.Errorf("the preview echoes %q", got)
+	}
 
 	list := render(t, ResetListView(Chrome{Asset: func(s string) string { return s }}, ResetListPage{Rows: []ResetListRow{
-		{ID: "x", Href: "/resets/x", Group: "Orders-EU", Topic: "payments", Cluster: "prod", Target: "to latest (1 queue)",
+		{ID: "x", Href: "/resets/x", Group: "Orders-EU", Topic: "payments", Cluster: "prod", TargetAt: &at, Scope: "1 queue",
 			State: "pending", StateLabel: "Waiting for approval", RequestedAt: exec, Required: 1},
 	}}))
 	if got := list.Find(`[data-testid="reset-group"]`).Text(); got != "Orders-EU" {
 		t.Errorf("group %q", got)
+	}
+	if got := strings.Join(strings.Fields(list.Find(`[data-testid="reset-target"]`).Text()), " "); got != "to 2026-12-04 03:49:12.345 UTC (2026-12-04 03:49:12.345 UTC) (1 queue)" {
+		t.Errorf("list target %q", got)
 	}
 }

@@ -12,7 +12,7 @@
     var utc = form.querySelector("input[name=time_utc]");
     if (!local || !utc) { return; }
     var d = local.value ? new Date(local.value) : null;
-    utc.value = d && !isNaN(d) ? d.toISOString().replace(".000Z", "Z") : "";
+    utc.value = d && !isNaN(d) ? d.toISOString() : "";
   }
 
   function note(root) {
@@ -23,7 +23,7 @@
     var sign = off < 0 ? "−" : "+";
     off = Math.abs(off);
     el.textContent = "The time is read in your time zone, " + zone + " (UTC" + sign + pad(Math.floor(off / 60)) +
-      ":" + pad(off % 60) + " now), and sent to the server as UTC.";
+      ":" + pad(off % 60) + " now), to the millisecond, and sent to the server as UTC; the preview shows the exact instant used.";
   }
 
   // exactScope: "to exact offsets" covers the queues given an offset and no other, so the
