@@ -122,7 +122,7 @@ func ResetPageView(c Chrome, m ResetPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</dd></div><div><dt>Target</dt><dd data-testid=\"target\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</dd></div><div class=\"target\"><dt>Target</dt><dd data-testid=\"target\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1348,7 +1348,7 @@ func resetVerification(v ResetVerification) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 119, "<div class=\"table-wrap\"><table class=\"reset-queues\" data-testid=\"verification-table\"><caption class=\"skip\">Whether each queue kept its new offset, and what was seen when.</caption> <thead><tr><th scope=\"col\">Queue</th><th scope=\"col\" class=\"num\">Before</th><th scope=\"col\" class=\"num\">Target</th><th scope=\"col\" class=\"num\">Last seen</th><th scope=\"col\">Now</th><th scope=\"col\">Seen, when</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 119, "<div class=\"table-wrap\"><table class=\"reset-queues\" data-testid=\"verification-table\"><caption class=\"skip\">Whether each queue kept its new offset, and what was seen when.</caption> <thead><tr><th scope=\"col\">Queue</th><th scope=\"col\" class=\"num\">Before</th><th scope=\"col\" class=\"num\">Target</th><th scope=\"col\" class=\"num\">Last seen</th><th scope=\"col\">Verdict</th><th scope=\"col\">Seen, when</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1559,14 +1559,14 @@ func resetVerification(v ResetVerification) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 138, "</time> <span class=\"num\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 138, "</time>: <span class=\"num\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var94 string
 				templ_7745c5c3_Var94, templ_7745c5c3_Err = templ.JoinStringErrs(o.Offset)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/views/reset_page.templ`, Line: 236, Col: 181}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/views/reset_page.templ`, Line: 236, Col: 182}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var94))
 				if templ_7745c5c3_Err != nil {
@@ -1601,7 +1601,7 @@ func resetVerification(v ResetVerification) templ.Component {
 				var templ_7745c5c3_Var97 string
 				templ_7745c5c3_Var97, templ_7745c5c3_Err = templ.JoinStringErrs(o.Label)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/views/reset_page.templ`, Line: 236, Col: 247}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/views/reset_page.templ`, Line: 236, Col: 248}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var97))
 				if templ_7745c5c3_Err != nil {
