@@ -328,7 +328,14 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 		var failed []string
 		for _, q := range out.Queues {
 			before[q.String()] = q.Before
-			after[q.String()] = map[string]any{"target": q.Target, "result": q.Result, "path": q.Path}
+			a := map[string]any{"target": q.Target, "result": q.Result, "path": q.Path}
+			if len(q.Clients) > 0 {
+				a["clients"] = strings.Join(q.Clients, ", ")
+			}
+			if q.Owner != "" {
+				a["owner"] = q.Owner
+			}
+			after[q.String()] = a
 			if q.Result == FailedQ {
 				failed = append(failed, q.String()+": "+q.Error)
 			}

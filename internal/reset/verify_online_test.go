@@ -209,6 +209,14 @@ func TestVerificationShowsAStaleCommit(t *testing.T) {
 			if !found {
 				t.Errorf("audit entry's observation log %s has no revert to 0 by %s", raw, client)
 			}
+			var executed string
+			if err := e.pool.QueryRow(e.ctx, `SELECT after FROM audit_entry
+				WHERE action = 'reset.executed' AND (parameters::jsonb) ->> 'reset_id' = $1`, req.ID).Scan(&executed); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(executed, `"owner":"`+client+`"`) {
+				t.Errorf("the execution's audit entry %s does not name %s, online and holding the queue", executed, client)
+			}
 		})
 	}
 }
