@@ -178,8 +178,11 @@ func (s *Service) verify(ctx context.Context, id string) error {
 		if _, err := setState(ctx, tx, id, []State{r.State}, to, now, "verified_at = $2, verification = $3", vj); err != nil {
 			return err
 		}
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to,
-			"window_until": v.Until, "deadline": v.Deadline})
+		params := map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "deadline": v.Deadline.UTC()}
+		if !v.Until.IsZero() {
+			params["window_until"] = v.Until.UTC()
+		}
+		e.Parameters = mustJSON(params)
 		e.Before, e.After = stateJSON(r.State), mustJSON(v.digest())
 		return audit.Append(ctx, tx, e)
 	})
