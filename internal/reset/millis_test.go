@@ -22,12 +22,13 @@ func TestTimeToTheMillisecond(t *testing.T) {
 	e := newEnv(t, stacktest.Broker(t, v), nil)
 	tp := newTopic(t, e, 1)
 	// Store times of consecutive messages, until two in the same second differ.
+	scratch := e.groupNamed(t, "st", tp, nil)
 	var at, want int64 // the store time sought, in Unix ms, and its message's offset
 	for attempt := 0; want == 0 && attempt < 5; attempt++ {
 		sent := tp.produce(t, e, 10)
-		prev := e.storeTime(t, tp, sent[0].QueueOffset)
+		prev := e.storeTime(t, tp, scratch, sent[0].QueueOffset)
 		for _, s := range sent[1:] {
-			st := e.storeTime(t, tp, s.QueueOffset)
+			st := e.storeTime(t, tp, scratch, s.QueueOffset)
 			if st > prev && st/1000 == prev/1000 {
 				at, want = st, s.QueueOffset
 				break
@@ -61,11 +62,15 @@ func TestTimeToTheMillisecond(t *testing.T) {
 }
 
 // storeTime returns the store time, in Unix ms, of the message at offset in queue 0: the
-// broker reports it as the last consumed message of a group committed just past it.
-func (e *env) storeTime(t *testing.T, tp *topic, offset int64) int64 {
+// broker reports it as the last consumed message of a group committed just past it. One
+// scratch group serves every call, so the shared broker does not fill with groups.
+func (e *env) storeTime(t *testing.T, tp *topic, scratch string, offset int64) int64 {
 	t.Helper()
-	g := e.groupNamed(t, "st", tp, map[int]int64{0: offset + 1})
-	st, err := e.admin.ConsumeStats(e.ctx, e.r.BrokerAddr, g, tp.name)
+	if err := e.admin.UpdateConsumerOffset(e.ctx, e.r.BrokerAddr, scratch, tp.name, 0, offset+1); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCommitted(t, scratch, tp.name, map[int]int64{0: offset + 1})
+	st, err := e.admin.ConsumeStats(e.ctx, e.r.BrokerAddr, scratch, tp.name)
 	if err != nil {
 		t.Fatal(err)
 	}
