@@ -65,7 +65,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		rules = append(rules, reset.ApprovalRule{Cluster: r.Cluster, Group: r.Group, Count: r.Count})
 	}
 	resets := reset.New(reset.Options{Pool: pool, Clusters: clusters.resetClusters(), Logger: logger.With("component", "reset"),
-		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules})
+		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow})
 	// SIGHUP reloads the access policy; registered before listening so that a reload sent
 	// once the server is up is never taken for a hang-up that ends the process.
 	hup := make(chan os.Signal, 1)

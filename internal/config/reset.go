@@ -19,6 +19,11 @@ type Reset struct {
 	// Approvals are the approvals required per cluster and group pattern
 	// (LAGBOARD_RESET_APPROVALS), first match wins; default one.
 	Approvals []ApprovalRule
+	// VerifyWindow is how long after execution verification watches queues whose clients
+	// were online, for a commit of the offset they had before the reset
+	// (LAGBOARD_RESET_VERIFY_WINDOW, default 1m, from 10s to 1h). It must cover the
+	// clients' commit interval and rebalance; see docs/RESETS.md.
+	VerifyWindow time.Duration
 }
 
 // ApprovalRule requires Count approvals on clusters and groups matching the glob patterns.
@@ -32,12 +37,13 @@ const (
 	EnvResetExpiry    = "LAGBOARD_RESET_EXPIRY"
 	EnvResetDrift     = "LAGBOARD_RESET_DRIFT_TOLERANCE"
 	EnvResetApprovals = "LAGBOARD_RESET_APPROVALS"
+	EnvResetVerify    = "LAGBOARD_RESET_VERIFY_WINDOW"
 )
 
 // loadReset reads the reset variables into cfg.
 func loadReset(getenv func(string) string, cfg *Config) []error {
 	var errs []error
-	cfg.Reset = Reset{Expiry: 24 * time.Hour, DriftTolerance: 1000}
+	cfg.Reset = Reset{Expiry: 24 * time.Hour, DriftTolerance: 1000, VerifyWindow: time.Minute}
 	if v := getenv(EnvResetExpiry); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -52,6 +58,14 @@ func loadReset(getenv func(string) string, cfg *Config) []error {
 			errs = append(errs, fmt.Errorf("%s: %q is not a number of messages (0 or more)", EnvResetDrift, v))
 		} else {
 			cfg.Reset.DriftTolerance = n
+		}
+	}
+	if v := getenv(EnvResetVerify); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second || d > time.Hour {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration from 10s to 1h, such as 1m", EnvResetVerify, v))
+		} else {
+			cfg.Reset.VerifyWindow = d
 		}
 	}
 	rules, err := ParseApprovals(getenv(EnvResetApprovals))

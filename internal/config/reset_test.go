@@ -13,9 +13,11 @@ func TestLoadReset(t *testing.T) {
 		want    Reset
 		wantErr string
 	}{
-		{name: "defaults", want: Reset{Expiry: 24 * time.Hour, DriftTolerance: 1000}},
-		{name: "set", env: map[string]string{EnvResetExpiry: "2h", EnvResetDrift: "0", EnvResetApprovals: "prod/payments-*=2, */*=1"},
-			want: Reset{Expiry: 2 * time.Hour, DriftTolerance: 0, Approvals: []ApprovalRule{{"prod", "payments-*", 2}, {"*", "*", 1}}}},
+		{name: "defaults", want: Reset{Expiry: 24 * time.Hour, DriftTolerance: 1000, VerifyWindow: time.Minute}},
+		{name: "set", env: map[string]string{EnvResetExpiry: "2h", EnvResetDrift: "0", EnvResetApprovals: "prod/payments-*=2, */*=1", EnvResetVerify: "90s"},
+			want: Reset{Expiry: 2 * time.Hour, DriftTolerance: 0, Approvals: []ApprovalRule{{"prod", "payments-*", 2}, {"*", "*", 1}}, VerifyWindow: 90 * time.Second}},
+		{name: "verify window too short", env: map[string]string{EnvResetVerify: "5s"}, wantErr: EnvResetVerify},
+		{name: "verify window not a duration", env: map[string]string{EnvResetVerify: "soon"}, wantErr: EnvResetVerify},
 		{name: "short expiry", env: map[string]string{EnvResetExpiry: "5s"}, wantErr: EnvResetExpiry},
 		{name: "negative drift", env: map[string]string{EnvResetDrift: "-1"}, wantErr: EnvResetDrift},
 		{name: "no group", env: map[string]string{EnvResetApprovals: "prod=2"}, wantErr: `entry 1 "prod=2"`},
@@ -35,7 +37,7 @@ func TestLoadReset(t *testing.T) {
 			if len(errs) != 0 {
 				t.Fatalf("errors = %v", errs)
 			}
-			if cfg.Reset.Expiry != tt.want.Expiry || cfg.Reset.DriftTolerance != tt.want.DriftTolerance ||
+			if cfg.Reset.Expiry != tt.want.Expiry || cfg.Reset.DriftTolerance != tt.want.DriftTolerance || cfg.Reset.VerifyWindow != tt.want.VerifyWindow ||
 				len(cfg.Reset.Approvals) != len(tt.want.Approvals) {
 				t.Fatalf("got %+v, want %+v", cfg.Reset, tt.want)
 			}

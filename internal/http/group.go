@@ -153,7 +153,8 @@ func resetLabel(r storage.ResetRow) string {
 
 // historyJSON is the lag chart's data: columns of equal length, as uPlot takes them.
 type historyJSON struct {
-	// Times are Unix seconds, the start of each bucket.
+	// Times are Unix seconds: the start of each bucket, or, in the bucket of the group's
+	// first observation, the second after it was taken (never before it).
 	Times []int64 `json:"t"`
 	// Lag is messages waiting, Seconds the age of the oldest; null where unknown.
 	Lag     []*int64   `json:"lag"`
@@ -191,9 +192,10 @@ func (s *Server) historyOf(r *http.Request, rng chartRange) (historyJSON, error)
 	if err != nil {
 		return historyJSON{}, err
 	}
-	from, to := rng.window(time.Now())
+	now := time.Now()
+	from, to := rng.window(now)
 	key := storage.GroupKey{ClusterID: g.ClusterID, Group: g.Group}
-	hist, err := storage.LagHistory(ctx, s.deps.Store, []storage.GroupKey{key}, from, to, rng.step)
+	hist, err := storage.LagHistory(ctx, s.deps.Store, []storage.GroupKey{key}, from, to, rng.step, now)
 	if err != nil {
 		return historyJSON{}, err
 	}
@@ -205,12 +207,22 @@ func (s *Server) historyOf(r *http.Request, rng chartRange) (historyJSON, error)
 	out := historyJSON{Times: make([]int64, len(pts)), Lag: make([]*int64, len(pts)),
 		Seconds: make([]*float64, len(pts)), Resets: []resetJSON{}}
 	for i, p := range pts {
-		out.Times[i], out.Lag[i], out.Seconds[i] = p.At.Unix(), p.Lag, p.Seconds
+		out.Times[i], out.Lag[i], out.Seconds[i] = unixCeil(p.At), p.Lag, p.Seconds
 	}
 	for _, rr := range resets {
 		out.Resets = append(out.Resets, resetJSON{At: rr.At().Unix(), Label: resetLabel(rr)})
 	}
 	return out, nil
+}
+
+// unixCeil is t in Unix seconds, rounded up: a time drawn at a whole second must not lie
+// before what it shows.
+func unixCeil(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
 }
 
 // groupModel shapes a group's stored state for its page.

@@ -104,7 +104,7 @@ func (s *Server) groupRows(ctx context.Context, gs []storage.GroupRow, now time.
 		keys[i] = storage.GroupKey{ClusterID: g.ClusterID, Group: g.Group}
 	}
 	end := now.Truncate(time.Minute).Add(time.Minute)
-	hist, err := storage.LagHistory(ctx, s.deps.Store, keys, end.Add(-time.Hour), end, time.Minute)
+	hist, err := storage.LagHistory(ctx, s.deps.Store, keys, end.Add(-time.Hour), end, time.Minute, now)
 	if err != nil {
 		return nil, err
 	}

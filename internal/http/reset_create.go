@@ -26,7 +26,7 @@ func (s *Server) resetPreview(w http.ResponseWriter, r *http.Request) error {
 		p, err := s.deps.Resets.Preview(ctx, s.who(r), in.spec)
 		switch code := errcode.Code(err); {
 		case err == nil:
-			pv := previewView(p)
+			pv := previewView(p, in.spec)
 			m.Preview = &pv
 		case code == errcode.Forbidden || code == errcode.Internal:
 			return err

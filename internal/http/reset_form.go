@@ -24,7 +24,8 @@ type resetInput struct {
 	err error
 }
 
-// datetime-local values, with and without seconds.
+// datetime-local values, with and without seconds; parsing also takes a fraction after the
+// seconds, such as .250.
 var localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04"}
 
 // parseResetForm reads the request form. It never fails: a wrong field is in err, and
@@ -39,6 +40,10 @@ func parseResetForm(v url.Values) resetInput {
 	if f.Scope != "chosen" {
 		f.Scope = "all"
 	}
+	exact := f.Kind == string(reset.ToOffsets)
+	if exact {
+		f.Scope = "chosen" // exact offsets cover the queues given one, and no other
+	}
 	for _, k := range reset.Kinds() {
 		f.Kinds = append(f.Kinds, views.Option{Value: string(k), Label: k.Label()})
 	}
@@ -48,6 +53,12 @@ func parseResetForm(v url.Values) resetInput {
 	for k, vs := range v {
 		if label, ok := strings.CutPrefix(k, "offset."); ok && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
 			in.offsets[label] = strings.TrimSpace(vs[0])
+		}
+	}
+	if exact {
+		in.checked = map[string]bool{}
+		for label := range in.offsets {
+			in.checked[label] = true
 		}
 	}
 	in.spec, in.err = specOf(in)
@@ -114,12 +125,13 @@ func specOf(in resetInput) (reset.Spec, error) {
 	return s, nil
 }
 
-// parseFormTime reads the point in time: the UTC instant the page's script computed from
-// the viewer's time zone, or else the typed value read as UTC.
+// parseFormTime reads the point in time, to the millisecond: the UTC instant the page's
+// script computed from the viewer's time zone, or else the typed value read as UTC. A finer
+// fraction is dropped, as brokers search store times in milliseconds.
 func parseFormTime(local, utc string) (time.Time, error) {
 	if utc != "" {
 		if t, err := time.Parse(time.RFC3339, utc); err == nil {
-			return t.UTC(), nil
+			return t.UTC().Truncate(time.Millisecond), nil
 		}
 	}
 	if local == "" {
@@ -127,10 +139,10 @@ func parseFormTime(local, utc string) (time.Time, error) {
 	}
 	for _, l := range localLayouts {
 		if t, err := time.ParseInLocation(l, local, time.UTC); err == nil {
-			return t, nil
+			return t.Truncate(time.Millisecond), nil
 		}
 	}
-	return time.Time{}, errcode.Errorf(errcode.Invalid, "The point in time %q is not a date and time such as 2025-03-01T14:30.", local)
+	return time.Time{}, errcode.Errorf(errcode.Invalid, "The point in time %q is not a date and time such as 2025-03-01T14:30:05.250.", local)
 }
 
 // withQueues lists the topic's queues in the form, ticked and filled in as sent.

@@ -80,7 +80,7 @@ func TestResetRefusals(t *testing.T) {
 		id := requested(t, operator, g)
 		p := e.post(t, operator, "/resets/"+id+"/execute", nil)
 		refused(t, p, http.StatusConflict, id, "pending", g, g.committed)
-		if !strings.Contains(p.body, "0 of the 1 approvals") {
+		if !strings.Contains(p.body, "0 of the 1 approval it needs") {
 			t.Errorf("the refusal does not say why: %.400s", p.body)
 		}
 		if n := e.auditCount(t, id, "reset.started", "denied"); n != 1 {

@@ -49,11 +49,11 @@ func (s *Server) resetShow(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) resetPage(r *http.Request, req reset.Request, events []reset.Event, now time.Time) views.ResetPage {
 	m := views.ResetPage{
 		ID: req.ID, Self: views.ResetRequestHref(req.ID), Cluster: req.Cluster, Group: req.Group, Topic: req.Topic,
-		GroupHref: views.GroupHref(req.Cluster, req.Group), Kind: req.Spec.Kind.Label(), Target: req.Spec.Describe(),
+		GroupHref: views.GroupHref(req.Cluster, req.Group), Kind: req.Spec.Kind.Label(), Target: req.Spec.Describe(), TargetAt: targetAt(req.Spec),
 		Scope: scopeText(req.Spec), Reason: req.Reason, Ticket: req.Ticket, RequestedBy: req.RequestedByName,
 		RequestedAt: req.RequestedAt, ExpiresAt: req.ExpiresAt, State: string(req.State), StateLabel: req.State.Label(),
 		Live:      req.State == reset.Executing || req.State == reset.Executed || (req.State == reset.Partial && req.VerifiedAt == nil),
-		Approvals: req.Approvals(), Required: req.RequiredApprovals, Preview: previewView(req.Preview),
+		Approvals: req.Approvals(), Required: req.RequiredApprovals, Preview: previewView(req.Preview, req.Spec),
 		ExecutedBy: req.ExecutedByName, ExecutedAt: req.ExecutedAt, ClosedAt: req.ClosedAt, CloseComment: req.CloseComment,
 	}
 	if m.RequestedBy == "" {

@@ -1,16 +1,18 @@
 package http
 
 import (
-	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/lagboard/lagboard/internal/humanize"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/views"
 )
 
-// previewView shapes a preview for its table.
-func previewView(p reset.Preview) views.ResetPreview {
-	v := views.ResetPreview{At: p.At, Totals: views.PreviewTotals{
+// previewView shapes a preview of spec for its table.
+func previewView(p reset.Preview, spec reset.Spec) views.ResetPreview {
+	v := views.ResetPreview{At: p.At, Instant: targetAt(spec), Totals: views.PreviewTotals{
 		Queues: p.Totals.Queues, Changed: p.Totals.Changed, Clamped: p.Totals.Clamped,
 		Reconsume: views.Count(p.Totals.Reconsume), Skip: views.Count(p.Totals.Skip),
 	}}
@@ -92,26 +94,70 @@ func outcomeView(o reset.Outcome) views.ResetOutcome {
 // verificationView shapes what the verifier saw; done once the verifier concluded.
 func verificationView(v reset.Verification, verifiedAt *time.Time) views.ResetVerification {
 	out := views.ResetVerification{At: v.At, Done: verifiedAt != nil}
-	for _, q := range v.Queues {
-		out.Rows = append(out.Rows, views.VerifyRow{Queue: q.String(), Target: views.Count(q.Target),
-			Seen: offsetText(q.Seen), Honoured: q.Honoured, HonouredAt: q.HonouredAt})
+	if !v.Until.IsZero() {
+		u := v.Until
+		out.Until = &u
 	}
+	if !v.Deadline.IsZero() {
+		d := v.Deadline
+		out.Deadline = &d
+	}
+	var clients []string
+	for _, q := range v.Queues {
+		row := views.VerifyRow{Queue: q.String(), Before: offsetText(q.Before), Target: views.Count(q.Target),
+			Seen: offsetText(q.Seen), Verdict: string(q.Verdict), Label: verdictLabel(q.Verdict, q.RevertedBy, q.Honoured),
+			Honoured: q.Honoured, Owner: q.Owner, Dropped: q.LogDropped}
+		for _, o := range q.Log {
+			row.Log = append(row.Log, views.VerifyObservation{At: o.At, Offset: offsetText(o.Offset), Verdict: string(o.Verdict),
+				Label: verdictLabel(o.Verdict, o.By, o.Verdict.Keeps())})
+		}
+		out.Rows = append(out.Rows, row)
+		for _, c := range q.Clients {
+			if !slices.Contains(clients, c) {
+				clients = append(clients, c)
+			}
+		}
+	}
+	out.Clients = strings.Join(clients, ", ")
 	return out
+}
+
+// verdictLabel says a verdict in words, naming the client of a revert; verifications
+// begun before verdicts were recorded have only the honoured mark.
+func verdictLabel(v reset.Verdict, by string, honoured bool) string {
+	switch {
+	case v == reset.Reverted && by != "":
+		return "reverted by " + by
+	case v != "":
+		return v.Label()
+	case honoured:
+		return "kept"
+	}
+	return "not kept"
 }
 
 // listRow shapes a request for the list.
 func listRow(r reset.Request) views.ResetListRow {
 	return views.ResetListRow{
 		ID: r.ID, Href: views.ResetRequestHref(r.ID), Cluster: r.Cluster, Group: r.Group, Topic: r.Topic,
-		Target: fmt.Sprintf("%s (%s)", r.Spec.Describe(), scopeShort(r.Spec)), State: string(r.State),
+		Target: r.Spec.Describe(), TargetAt: targetAt(r.Spec), Scope: scopeShort(r.Spec), State: string(r.State),
 		StateLabel: r.State.Label(), RequestedBy: r.RequestedByName, RequestedAt: r.RequestedAt,
 		Approvals: r.Approvals(), Required: r.RequiredApprovals,
 	}
+}
+
+// targetAt is the instant of a reset to a point in time, nil for other kinds.
+func targetAt(s reset.Spec) *time.Time {
+	if s.Kind != reset.ToTime || s.Time.IsZero() {
+		return nil
+	}
+	t := s.Time
+	return &t
 }
 
 func scopeShort(s reset.Spec) string {
 	if s.AllQueues() {
 		return "all queues"
 	}
-	return fmt.Sprintf("%d queues", len(s.Queues))
+	return humanize.Plural(len(s.Queues), "queue", "queues")
 }

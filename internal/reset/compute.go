@@ -111,10 +111,10 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 		return ws
 	}
 	if p.Totals.Clamped > 0 {
-		add("clamped", false, "%d of %d queues were asked to move outside their stored messages; their targets were clamped to the oldest or newest offset (marked in the table).", p.Totals.Clamped, p.Totals.Queues)
+		add("clamped", false, "%d of %s %s asked to move outside their stored messages; their targets were clamped to the oldest or newest offset (marked in the table).", p.Totals.Clamped, humanize.Plural(p.Totals.Queues, "queue", "queues"), were(p.Totals.Clamped))
 	}
 	if noCommit > 0 {
-		add("no_commit", false, "%d queues have no committed offset; the shift counts from their oldest stored message.", noCommit)
+		add("no_commit", false, "%s no committed offset; the shift counts from its oldest stored message.", humanize.Plural(noCommit, "queue has", "queues have"))
 	}
 	for _, b := range p.Brokers {
 		switch b.Path {
@@ -122,11 +122,11 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 			add("server_side", false, "Broker %s%s resets on the server: each queue's offset is set exactly and at once; %s", b.Name, version(b.Version), online(b.Online, "online consumers learn of it at their next pull: messages they have already pulled may still be consumed first (at most one pull batch per queue), then they continue from the new offset."))
 		case PathClient:
 			if missing := uncommitted(p.Queues, b.Name); len(missing) > 0 {
-				add("client_path", true, "Broker %s%s hands resets to the %d online clients, and refuses them while a queue has no committed offset (%s). Stop the group's consumers (the offsets are then written directly, exactly as previewed) or wait until every queue has been consumed from once.", b.Name, version(b.Version), b.Online, labels(missing))
+				add("client_path", true, "Broker %s%s hands resets to the %s, and refuses them while a queue has no committed offset (%s). Stop the group's consumers (the offsets are then written directly, exactly as previewed) or wait until every queue has been consumed from once.", b.Name, version(b.Version), onlineClients(b.Online), labels(missing))
 			} else if spec.Kind == ToOffsets || spec.Kind == Shift || !spec.AllQueues() {
-				add("client_path", true, "Broker %s%s hands resets to the %d online clients, and that path can only move every queue of the topic to a point in time, to earliest or to latest. Stop the group's consumers (the offsets are then written directly, exactly as previewed) or choose one of those kinds for all queues.", b.Name, version(b.Version), b.Online)
+				add("client_path", true, "Broker %s%s hands resets to the %s, and that path can only move every queue of the topic to a point in time, to earliest or to latest. Stop the group's consumers (the offsets are then written directly, exactly as previewed) or choose one of those kinds for all queues.", b.Name, version(b.Version), onlineClients(b.Online))
 			} else {
-				add("client_path", false, "Broker %s%s hands the reset to the %d online clients, which commit the new offsets over the next 10–20 seconds; the broker computes the targets again when the reset is executed, so new messages that arrive before then count as they would then.", b.Name, version(b.Version), b.Online)
+				add("client_path", false, "Broker %s%s hands the reset to the %s, which commit the new offsets over the next 10–20 seconds; the broker computes the targets again when the reset is executed, so new messages that arrive before then count as they would then.", b.Name, version(b.Version), onlineClients(b.Online))
 			}
 		case PathDirect:
 			add("offline", false, "No consumer of the group is connected to broker %s%s: the committed offsets are written directly, and consumers started later begin there.", b.Name, version(b.Version))
@@ -151,6 +151,22 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 	}
 	add("not_covered", false, "Scheduled (delayed) messages not yet due and messages waiting in %%RETRY%%%s are not covered: they are delivered when due, whatever this reset does. Reset the retry topic with a request of its own.", spec.Group)
 	return ws
+}
+
+// onlineClients is "the 2 online clients", or "the online client" alone.
+func onlineClients(n int) string {
+	if n == 1 {
+		return "online client"
+	}
+	return fmt.Sprintf("%d online clients", n)
+}
+
+// were is the verb after a count: "1 … was", "2 … were".
+func were(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 // uncommitted lists the queues of a broker that have no committed offset.

@@ -13,6 +13,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/humanize"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 )
 
@@ -43,6 +44,10 @@ type QueueOutcome struct {
 	Target int64  `json:"target"`
 	Result Result `json:"result"`
 	Error  string `json:"error,omitempty"`
+	// Clients are the group's clients connected to the queue's broker at execution, Owner
+	// the one holding the queue when it could be told: verification waits for them.
+	Clients []string `json:"clients,omitempty"`
+	Owner   string   `json:"owner,omitempty"`
 }
 
 // Result is what happened to one queue.
@@ -161,7 +166,7 @@ func (s *Service) mayExecute(who Who, r Request) string {
 func notExecutable(r Request) error {
 	switch r.State {
 	case Pending:
-		return errcode.Errorf(errcode.Conflict, "This reset has %d of the %d approvals it needs; it cannot be executed yet.", r.Approvals(), r.RequiredApprovals)
+		return errcode.Errorf(errcode.Conflict, "This reset has %d of the %s it needs; it cannot be executed yet.", r.Approvals(), humanize.Plural(r.RequiredApprovals, "approval", "approvals"))
 	case Executing, Executed, Partial, Failed, Verified, NotHonoured, Interrupted:
 		return errcode.Errorf(errcode.Conflict, "This reset has already been executed (by %s); it runs only once.", r.ExecutedByName)
 	}
@@ -194,21 +199,32 @@ func (s *Service) apply(ctx context.Context, c Cluster, r Request, snap snapshot
 		direct := func(ctx context.Context, qp QueuePreview) error {
 			return c.Admin.UpdateConsumerOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
 		}
+		var qs []QueueOutcome
 		switch pathOf(b) {
 		case PathServer:
-			out.Queues = append(out.Queues, s.perQueue(ctx, b, qps, PathServer, func(ctx context.Context, qp QueuePreview) error {
+			qs = s.perQueue(ctx, b, qps, PathServer, func(ctx context.Context, qp QueuePreview) error {
 				return c.Admin.ResetQueueOffset(ctx, b.addr, r.Group, r.Topic, qp.QueueID, qp.Target)
-			})...)
+			})
 		case PathClient:
-			qs, err := s.byClients(ctx, c, b, r, qps)
+			var err error
+			qs, err = s.byClients(ctx, c, b, r, qps)
 			if errors.Is(err, mqadmin.ErrConsumerNotOnline) {
 				// The consumers left since the check: write the approved targets directly.
 				qs = s.perQueue(ctx, b, qps, PathDirect, direct)
 			}
-			out.Queues = append(out.Queues, qs...)
 		default:
-			out.Queues = append(out.Queues, s.perQueue(ctx, b, qps, PathDirect, direct)...)
+			qs = s.perQueue(ctx, b, qps, PathDirect, direct)
 		}
+		// Who was online, and who held each queue, is what verification waits for.
+		var clients []string
+		for _, cn := range b.conn.Connections {
+			clients = append(clients, cn.ClientID)
+		}
+		held := owners(ctx, c, b, r.Group, r.Topic)
+		for i := range qs {
+			qs[i].Clients, qs[i].Owner = clients, held[qs[i].QueueID]
+		}
+		out.Queues = append(out.Queues, qs...)
 	}
 	out.At = s.o.Now().UTC()
 	return out
@@ -312,7 +328,14 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 		var failed []string
 		for _, q := range out.Queues {
 			before[q.String()] = q.Before
-			after[q.String()] = map[string]any{"target": q.Target, "result": q.Result, "path": q.Path}
+			a := map[string]any{"target": q.Target, "result": q.Result, "path": q.Path}
+			if len(q.Clients) > 0 {
+				a["clients"] = strings.Join(q.Clients, ", ")
+			}
+			if q.Owner != "" {
+				a["owner"] = q.Owner
+			}
+			after[q.String()] = a
 			if q.Result == FailedQ {
 				failed = append(failed, q.String()+": "+q.Error)
 			}
@@ -320,7 +343,7 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "counts": counts})
 		e.Before, e.After = mustJSON(before), mustJSON(after)
 		if len(failed) > 0 {
-			e.Error = fmt.Sprintf("%d of %d queues failed: %s", len(failed), len(out.Queues), strings.Join(failed, "; "))
+			e.Error = fmt.Sprintf("%d of %s failed: %s", len(failed), humanize.Plural(len(out.Queues), "queue", "queues"), strings.Join(failed, "; "))
 		}
 		return audit.Append(ctx, tx, e)
 	})

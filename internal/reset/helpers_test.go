@@ -58,7 +58,7 @@ type env struct {
 
 func newEnv(t *testing.T, r stacktest.RocketMQ, tune func(*reset.Options)) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
 	admin := mqadmin.New(mqadmin.Options{})
 	t.Cleanup(func() { admin.Close() })

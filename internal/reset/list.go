@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/lagboard/lagboard/internal/storage"
 )
 
 // Filter narrows the list of requests. Empty fields match everything.
@@ -74,7 +76,36 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list reset requests: %w", err)
 	}
-	return out, nil
+	rows.Close()
+	return out, withDecisions(ctx, s.o.Pool, out)
+}
+
+// withDecisions reads the decisions of listed requests in one query, so the list counts
+// their approvals.
+func withDecisions(ctx context.Context, db storage.DBTX, reqs []Request) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(reqs))
+	at := make(map[string]int, len(reqs))
+	for i, r := range reqs {
+		ids[i], at[r.ID] = r.ID, i
+	}
+	rows, err := db.Query(ctx, `SELECT request_id::text, actor, actor_name, decision = 'approved', comment, at
+		FROM reset_decision WHERE request_id = ANY($1::uuid[]) ORDER BY at, actor`, ids)
+	if err != nil {
+		return fmt.Errorf("read decisions of the listed requests: %w", err)
+	}
+	var id string
+	var d Decision
+	_, err = pgx.ForEachRow(rows, []any{&id, &d.Actor, &d.ActorName, &d.Approved, &d.Comment, &d.At}, func() error {
+		reqs[at[id]].Decisions = append(reqs[at[id]].Decisions, d)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read decisions of the listed requests: %w", err)
+	}
+	return nil
 }
 
 // Event is one entry of a request's timeline, read from the audit trail.

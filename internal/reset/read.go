@@ -19,6 +19,7 @@ type Admin interface {
 	ConsumeStats(ctx context.Context, brokerAddr, group, topic string) (mqadmin.ConsumeStats, error)
 	QueryConsumerOffset(ctx context.Context, brokerAddr, group, topic string, queueID int) (int64, error)
 	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
+	ConsumerRunningInfo(ctx context.Context, brokerAddr, group, clientID string, jstack bool) (mqadmin.ConsumerRunningInfo, error)
 	BrokerConfig(ctx context.Context, brokerAddr string) (map[string]string, error)
 	BrokerRuntimeInfo(ctx context.Context, brokerAddr string) (map[string]string, error)
 	SearchOffsetByTimestamp(ctx context.Context, brokerAddr, topic string, queueID int, ts time.Time) (int64, error)

@@ -82,7 +82,7 @@ func TestRefusals(t *testing.T) {
 	t.Run("execute without approval", func(t *testing.T) {
 		r := request(t, newSpec(t))
 		_, err := e.svc.Execute(e.ctx, operator, r.ID)
-		wantCode(t, err, errcode.Conflict, "0 of the 1 approvals")
+		wantCode(t, err, errcode.Conflict, "0 of the 1 approval it needs")
 		wantState(t, r.ID, reset.Pending)
 		if n := e.entries(t, r.ID)["reset.started:denied"]; n != 1 {
 			t.Errorf("denied executions in the audit trail: %d, want 1", n)

@@ -22,7 +22,7 @@ import (
 const (
 	DefaultExpiry         = 24 * time.Hour
 	DefaultDriftTolerance = 1000
-	DefaultVerifyWindow   = 2 * time.Minute
+	DefaultVerifyWindow   = time.Minute
 	DefaultVerifyEvery    = time.Second
 	DefaultVerifySettle   = 15 * time.Second
 )
@@ -48,12 +48,17 @@ type Options struct {
 	DriftTolerance int64
 	// Approvals say how many approvals requests need, per cluster and group pattern.
 	Approvals []ApprovalRule
-	// VerifyWindow is how long after execution the verifier waits for every queue to be
-	// seen at its target; VerifyEvery is how often it looks.
+	// VerifyWindow is how long after execution the verifier keeps watching a queue whose
+	// broker had clients of the group online, unless a commit shows that a client holding
+	// the queue took the reset sooner: until then a client may still commit the offset it
+	// had (rocketmq-client-go learns of a server-side reset at its next pull, up to 20 s
+	// later, then commits what it had every 5 s for 10 s before it commits the new offset;
+	// a rebalance, every 20 s, may hand the queue to another client). At twice the window
+	// the verifier decides on what it sees. VerifyEvery is how often it looks.
 	VerifyWindow time.Duration
 	VerifyEvery  time.Duration
 	// VerifySettle is how long every queue must have kept its target before a request is
-	// verified: a client committing a stale offset just after the reset shows within it.
+	// verified.
 	VerifySettle time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/humanize"
 )
 
 // Spec is what a requester asks for: a kind and its target, on one group and one topic,
@@ -17,7 +18,8 @@ type Spec struct {
 	Group   string `json:"group"`
 	Topic   string `json:"topic"`
 	Kind    Kind   `json:"kind"`
-	// Time is the point in time of a ToTime reset.
+	// Time is the point in time of a ToTime reset, to the millisecond (brokers search
+	// store times in milliseconds; finer parts are dropped by Check).
 	Time time.Time `json:"time,omitzero"`
 	// By is the number of messages of a Shift: negative to consume again, positive to skip.
 	By int64 `json:"by,omitempty"`
@@ -65,11 +67,12 @@ func (s *Spec) Check(now time.Time) error {
 		if s.Time.IsZero() {
 			return invalid("Give the point in time to reset to.")
 		}
+		s.Time = s.Time.UTC().Truncate(time.Millisecond)
 		if s.Time.UnixMilli() <= 0 {
-			return invalid("The point in time %s is before any message; to consume everything stored, reset to earliest.", s.Time.UTC().Format(time.RFC3339))
+			return invalid("The point in time %s is before any message; to consume everything stored, reset to earliest.", s.Time.UTC().Format(TimeLayout))
 		}
 		if s.Time.After(now.Add(time.Minute)) {
-			return invalid("The point in time %s is in the future; to skip the backlog, reset to latest.", s.Time.UTC().Format(time.RFC3339))
+			return invalid("The point in time %s is in the future; to skip the backlog, reset to latest.", s.Time.UTC().Format(TimeLayout))
 		}
 	case Shift:
 		if s.By == 0 {
@@ -135,14 +138,14 @@ func (s Spec) AllQueues() bool { return len(s.Queues) == 0 }
 func (s Spec) Describe() string {
 	switch s.Kind {
 	case ToTime:
-		return "to " + s.Time.UTC().Format("2006-01-02 15:04:05 UTC")
+		return "to " + s.Time.UTC().Format(TimeLayout)
 	case Shift:
 		if s.By < 0 {
 			return fmt.Sprintf("back %d messages", -s.By)
 		}
 		return fmt.Sprintf("forward %d messages", s.By)
 	case ToOffsets:
-		return fmt.Sprintf("to exact offsets on %d queues", len(s.Offsets))
+		return "to exact offsets on " + humanize.Plural(len(s.Offsets), "queue", "queues")
 	case ToLatest:
 		return "to latest"
 	case ToEarliest:
@@ -150,6 +153,10 @@ func (s Spec) Describe() string {
 	}
 	return string(s.Kind)
 }
+
+// TimeLayout is how a reset's point in time is written for people and the audit trail:
+// in UTC, to the millisecond, the precision brokers search store times with.
+const TimeLayout = "2006-01-02 15:04:05.000 UTC"
 
 // ParseQueue reads a "broker/queueId" label.
 func ParseQueue(label string) (QueueRef, error) {

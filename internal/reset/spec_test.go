@@ -81,26 +81,6 @@ func TestParseQueue(t *testing.T) {
 	}
 }
 
-func TestHonours(t *testing.T) {
-	rewind := QueueCheck{Before: 100, Target: 40}
-	forward := QueueCheck{Before: 40, Target: 100}
-	fresh := QueueCheck{Before: -1, Target: 10}
-	tests := []struct {
-		q    QueueCheck
-		seen int64
-		want bool
-	}{
-		{rewind, 40, true}, {rewind, 70, true}, {rewind, 100, false}, {rewind, 120, false}, {rewind, 30, false},
-		{forward, 100, true}, {forward, 130, true}, {forward, 40, false}, {forward, 99, false},
-		{fresh, 10, true}, {fresh, 12, true}, {fresh, 3, false},
-	}
-	for _, tt := range tests {
-		if got := tt.q.honours(tt.seen); got != tt.want {
-			t.Errorf("before %d target %d, seen %d: honours = %v, want %v", tt.q.Before, tt.q.Target, tt.seen, got, tt.want)
-		}
-	}
-}
-
 func TestValidID(t *testing.T) {
 	for id, want := range map[string]bool{
 		"2f1c6a52-8d1e-4a3b-9c7d-0e1f2a3b4c5d": true, "2F1C6A52-8D1E-4A3B-9C7D-0E1F2A3B4C5D": true,
@@ -151,34 +131,6 @@ func TestSpecRefusesTimesBeforeAnyMessage(t *testing.T) {
 	s := Spec{Cluster: "prod", Group: "g", Topic: "t", Kind: ToTime, Time: time.UnixMilli(-1)}
 	if err := s.Check(time.Now()); errcode.Code(err) != errcode.Invalid || !strings.Contains(errcode.Message(err), "before any message") {
 		t.Fatalf("a time before the epoch: %v, want invalid (the client path would read -1 as latest)", err)
-	}
-}
-
-func TestVerificationObserve(t *testing.T) {
-	a, b := QueueRef{Broker: "a", QueueID: 0}, QueueRef{Broker: "a", QueueID: 1}
-	snap := func(offsets map[int]int64) snapshot {
-		bs := brokerState{name: "a", extents: map[int]mqadmin.TopicOffset{0: {}, 1: {}}, committed: offsets}
-		return snapshot{brokers: []brokerState{bs}}
-	}
-	v := Verification{Queues: []QueueCheck{
-		{QueueRef: a, Before: 100, Target: 10}, // a rewind
-		{QueueRef: b, Before: 10, Target: 100}, // a skip
-	}}
-	t0 := time.Now()
-	v.observe(snap(map[int]int64{0: 10, 1: 100}), t0)
-	if n, settled := v.pending(t0, time.Second); n != 0 || settled {
-		t.Fatalf("both at target just now: pending %d settled %v, want 0 and not yet settled", n, settled)
-	}
-	// The skipped queue is overwritten by a stale commit; the rewound one is consumed again.
-	v.observe(snap(map[int]int64{0: 100, 1: 10}), t0.Add(time.Second))
-	if v.Queues[0].Honoured != true || v.Queues[1].Honoured != false {
-		t.Fatalf("after an overwrite: %+v; want the rewind kept and the skip lost", v.Queues)
-	}
-	if n, _ := v.pending(t0.Add(2*time.Second), time.Second); n != 1 {
-		t.Fatalf("pending %d, want 1", n)
-	}
-	if n, settled := (&Verification{Queues: []QueueCheck{{QueueRef: a, Before: 100, Target: 10}}}).pending(t0, 0); n != 1 || !settled {
-		t.Fatalf("never seen: pending %d settled %v", n, settled)
 	}
 }
 

@@ -11,40 +11,8 @@ import (
 
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/humanize"
 )
-
-// Verification is what the verifier saw after an execution, per queue set.
-type Verification struct {
-	At     time.Time    `json:"at"`
-	Queues []QueueCheck `json:"queues"`
-}
-
-// QueueCheck is one queue's verification.
-type QueueCheck struct {
-	QueueRef
-	Before int64 `json:"before"`
-	Target int64 `json:"target"`
-	// Seen is the committed offset last seen.
-	Seen int64 `json:"seen"`
-	// Honoured is set once the offset was seen at its target, or past it through
-	// consumption without going back to where it was.
-	Honoured   bool       `json:"honoured"`
-	HonouredAt *time.Time `json:"honoured_at,omitempty"`
-}
-
-// honours reports whether a committed offset shows the reset was kept: it is at the
-// target, or between the target and where the queue was before (consumption moved it on
-// from a rewind), or anywhere at or past a forward target.
-func (q QueueCheck) honours(seen int64) bool {
-	switch {
-	case seen == q.Target:
-		return true
-	case q.Before > q.Target: // a rewind
-		return seen >= q.Target && seen < q.Before
-	default:
-		return seen >= q.Target
-	}
-}
 
 // system is the actor of the entries the workflow writes on its own: expiry and
 // verification.
@@ -135,8 +103,9 @@ func (s *Service) ids(ctx context.Context, q string, args ...any) ([]string, err
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// verify looks at the committed offsets of one executed request once, and concludes when
-// every queue has kept its target for the settle period, or when the window is over.
+// verify looks at the committed offsets of one executed request once, and concludes as
+// Verification.conclude says, or with not honoured when the brokers cannot be read at the
+// deadline.
 func (s *Service) verify(ctx context.Context, id string) error {
 	r, err := s.Get(ctx, id)
 	if err != nil || r.Outcome == nil {
@@ -151,32 +120,33 @@ func (s *Service) verify(ctx context.Context, id string) error {
 	}
 	v := r.Verification
 	if v == nil {
-		v = &Verification{}
-		for _, q := range r.Outcome.Queues {
-			if q.Result == Changed || q.Result == Handed {
-				v.Queues = append(v.Queues, QueueCheck{QueueRef: q.QueueRef, Before: q.Before, Target: q.Target, Seen: q.Before})
-			}
-		}
+		v = s.startVerification(*r.Outcome)
+	}
+	if v.Deadline.IsZero() { // begun by an earlier version
+		v.Deadline = r.Outcome.At.Add(2 * s.o.VerifyWindow)
 	}
 	now := s.o.Now()
-	late := now.Sub(r.Outcome.At) >= s.o.VerifyWindow
+	late := !now.Before(v.Deadline)
 	snap, err := readOffsets(ctx, c, r.Group, r.Topic)
 	if err != nil && !late {
 		return fmt.Errorf("verify reset %s: %w", id, err)
 	}
 	unreadable := ""
 	if err != nil {
-		unreadable = "the brokers could not be read at the end of the verification window: " + errcode.Message(err)
+		unreadable = "the brokers could not be read at the end of the verification: " + errcode.Message(err)
 	} else {
-		v.observe(snap, now)
+		v.observe(snap, now, func(q QueueCheck) string { return s.committer(ctx, c, snap, r.Group, r.Topic, q) })
 	}
 	v.At = now.UTC()
-	pending, settled := v.pending(now, s.o.VerifySettle)
+	verdict := v.conclude(now, s.o.VerifySettle)
+	if unreadable != "" {
+		verdict = notKept
+	}
 	vj, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if !late && (pending > 0 || !settled) {
+	if verdict == watching {
 		_, err := s.o.Pool.Exec(ctx, `UPDATE reset_request SET verification = $1
 			WHERE id = $2 AND verified_at IS NULL AND state IN ('executed', 'partial')`, vj, id)
 		return err
@@ -190,70 +160,49 @@ func (s *Service) verify(ctx context.Context, id string) error {
 		if r.State == Executed {
 			to = Verified
 		}
-		var problem string
-		if pending > 0 || unreadable != "" {
+		if verdict == notKept {
 			action, to, outcome = audit.ActionResetNotHonoured, NotHonoured, audit.Failure
-			var back []string
-			for _, q := range v.Queues {
-				if !q.Honoured {
-					back = append(back, fmt.Sprintf("%s at %d, target %d", q.QueueRef, q.Seen, q.Target))
-				}
-			}
-			problem = fmt.Sprintf("%d queues did not keep the reset: %s", pending, strings.Join(back, "; "))
-			if unreadable != "" {
-				problem = unreadable
-			}
 		}
+		e := s.entry(system, action, r, outcome)
+		reverts := v.reverts()
+		switch {
+		case verdict == notKept && unreadable != "":
+			e.Error = unreadable
+		case verdict == notKept:
+			problems := v.problems()
+			e.Error = fmt.Sprintf("%s did not keep the reset: %s", humanize.Plural(len(problems), "queue", "queues"), strings.Join(problems, "; "))
+		case len(reverts) > 0:
+			e.Reason = "kept after " + humanize.Plural(len(reverts), "revert", "reverts") + ": "
+		}
+		e.Reason += strings.Join(reverts, "; ")
 		if _, err := setState(ctx, tx, id, []State{r.State}, to, now, "verified_at = $2, verification = $3", vj); err != nil {
 			return err
 		}
-		e := s.entry(system, action, r, outcome)
-		e.Error = problem
-		after := map[string]any{}
-		for _, q := range v.Queues {
-			after[q.String()] = map[string]any{"target": q.Target, "seen": q.Seen, "honoured": q.Honoured}
+		params := map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "deadline": v.Deadline.UTC()}
+		if !v.Until.IsZero() {
+			params["window_until"] = v.Until.UTC()
 		}
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to})
-		e.Before, e.After = stateJSON(r.State), mustJSON(after)
+		e.Parameters = mustJSON(params)
+		e.Before, e.After = stateJSON(r.State), mustJSON(v.digest())
 		return audit.Append(ctx, tx, e)
 	})
 }
 
-// observe records what the brokers show now. A queue moved forward that is seen short of
-// its target again was overwritten and counts as not honoured until it is seen there; a
-// rewound queue seen at or past where it was cannot be told from one consumed again, so it
-// keeps the mark it earned.
-func (v *Verification) observe(snap snapshot, now time.Time) {
-	for i := range v.Queues {
-		q := &v.Queues[i]
-		_, cur, ok := snap.queue(q.QueueRef)
-		if !ok {
+// startVerification sets up the watch of an execution's queues: those it changed or handed
+// to the clients. Clients online at execution get the window to commit what they held
+// before; the deadline is twice the window after execution.
+func (s *Service) startVerification(o Outcome) *Verification {
+	v := &Verification{Deadline: o.At.Add(2 * s.o.VerifyWindow)}
+	for _, q := range o.Queues {
+		if q.Result != Changed && q.Result != Handed {
 			continue
 		}
-		q.Seen = cur
-		switch {
-		case !q.Honoured && q.honours(cur):
-			at := now.UTC()
-			q.Honoured, q.HonouredAt = true, &at
-		case q.Honoured && q.Target > q.Before && cur < q.Target:
-			q.Honoured, q.HonouredAt = false, nil
+		v.Queues = append(v.Queues, newCheck(q))
+		if len(q.Clients) > 0 {
+			v.Until = o.At.Add(s.o.VerifyWindow)
 		}
 	}
-}
-
-// pending counts the queues not honoured, and says whether the last of the others was
-// honoured at least settle ago.
-func (v *Verification) pending(now time.Time, settle time.Duration) (int, bool) {
-	n, settled := 0, true
-	for _, q := range v.Queues {
-		switch {
-		case !q.Honoured:
-			n++
-		case q.HonouredAt != nil && now.Sub(*q.HonouredAt) < settle:
-			settled = false
-		}
-	}
-	return n, settled
+	return v
 }
 
 // sweepInterrupted ends requests whose execution began long ago and never recorded its

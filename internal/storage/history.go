@@ -72,19 +72,26 @@ func WriteTimeBrackets(ctx context.Context, db DBTX, qs []OffsetQuery) (map[Offs
 	return out, nil
 }
 
-// RollupHours aggregates complete hours of minute points into topic_hour: the offsets at the
-// end of the hour, the highest lag and lag in time within it, and the mean consume rate.
-// Hours already rolled up are left as they are, so it can run as often as wanted.
+// RollupHours aggregates complete hours of minute points into topic_hour, one row per
+// hour, group and topic (migrations/0011_history_truth.sql): when the hour's first and last
+// points were taken, the offsets, lag and lag in time at the last one, the highest lag and
+// lag in time within the hour, and the mean consume rate. A row is keyed by the start of its
+// hour but is never a value at that moment: history reads it at first_at and last_at. Hours
+// already rolled up are left as they are, so it can run as often as wanted.
 func RollupHours(ctx context.Context, db DBTX, from, to time.Time) (int64, error) {
 	tag, err := db.Exec(ctx, `
-		INSERT INTO topic_hour (series_id, at, max_offset, consumer_offset, lag, lag_seconds, consume_tps)
-		SELECT series_id, date_trunc('hour', at),
+		INSERT INTO topic_hour (series_id, at, first_at, last_at, max_offset, consumer_offset,
+			lag, lag_seconds, last_lag, last_lag_seconds, consume_tps)
+		SELECT series_id, date_trunc('hour', at, 'UTC'), min(at), max(at),
 		       (array_agg(max_offset ORDER BY at DESC))[1],
 		       (array_agg(consumer_offset ORDER BY at DESC))[1],
-		       max(lag), max(lag_seconds), avg(consume_tps)
+		       max(lag), max(lag_seconds),
+		       (array_agg(lag ORDER BY at DESC))[1],
+		       (array_agg(lag_seconds ORDER BY at DESC))[1],
+		       avg(consume_tps)
 		FROM topic_minute
-		WHERE at >= date_trunc('hour', $1::timestamptz) AND at < date_trunc('hour', $2::timestamptz)
-		GROUP BY series_id, date_trunc('hour', at)
+		WHERE at >= date_trunc('hour', $1::timestamptz, 'UTC') AND at < date_trunc('hour', $2::timestamptz, 'UTC')
+		GROUP BY series_id, date_trunc('hour', at, 'UTC')
 		ON CONFLICT DO NOTHING`, from, to)
 	if err != nil {
 		return 0, fmt.Errorf("roll up hours: %w", err)

@@ -26,52 +26,61 @@ type LagPoint struct {
 }
 
 // LagHistory returns, for every group of keys that has history, its lag in buckets of step
-// from from to to. Windows within the retention of per-minute points read topic_minute;
-// longer ones read the hourly rollup. History is stored only when it changes, so a bucket
-// without a point carries the last value before it, and a flat stretch's lag in time grows
-// with the clock.
-func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Time, step time.Duration) (map[GroupKey][]LagPoint, error) {
+// from from to to, as seen up to now. Windows within the retention of per-minute points read
+// topic_minute; longer ones read the hourly rollup. History is stored only when it changes,
+// so a bucket without a point carries the last value before it, and a flat stretch's lag in
+// time grows with the clock. Nothing is carried back: a bucket before a group's first
+// observation has no value, and the bucket holding it is stamped with the observation's
+// time rather than the bucket's start.
+func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Time, step time.Duration, now time.Time) (map[GroupKey][]LagPoint, error) {
 	out := map[GroupKey][]LagPoint{}
 	if len(keys) == 0 || !to.After(from) || step <= 0 {
 		return out, nil
-	}
-	table := "topic_minute"
-	if to.Sub(from) > DefaultRetention.TopicMinutes+time.Hour {
-		table = "topic_hour"
 	}
 	ids, groups := make([]int64, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		ids[i], groups[i] = k.ClusterID, k.Group
 	}
-	// Points in the window: every one when buckets are a minute, or, for longer buckets,
-	// two per bucket computed in SQL: the highest values at its first point and the last
-	// values at its last, which is all the resampling below needs.
-	window := `(SELECT at, lag, lag_seconds FROM %[1]s m WHERE m.series_id = s.id AND m.at >= $3 AND m.at < $4 AND $5 <> '')`
+	// The points in the window. An hourly rollup is two observations: the highest values of
+	// its hour at its first point, and the values at its last point, each at its own time.
+	src := `(SELECT m.at, m.lag, m.lag_seconds FROM topic_minute m WHERE m.series_id = s.id AND m.at >= $3 AND m.at < $4)`
+	if to.Sub(from) > DefaultRetention.TopicMinutes+time.Hour {
+		src = `(SELECT v.at, v.lag, v.lag_seconds FROM topic_hour h
+				CROSS JOIN LATERAL (VALUES (1, h.first_at, h.lag, h.lag_seconds), (2, h.last_at, h.last_lag, h.last_lag_seconds)) v(n, at, lag, lag_seconds)
+				WHERE h.series_id = s.id AND h.at >= $3 - interval '1 hour' AND h.at < $4 AND v.at >= $3 AND v.at < $4
+					AND (v.n = 1 OR h.last_at > h.first_at))`
+	}
+	// Every point when buckets are a minute, or, for longer buckets, two per bucket computed
+	// in SQL: the highest values at its first point and the last values at its last, which
+	// is all the resampling below needs.
+	window := `(SELECT w.at, w.lag, w.lag_seconds FROM ` + src + ` w WHERE $5 <> '')`
 	if step > time.Minute {
 		window = `(SELECT v.at, v.lag, v.lag_seconds FROM (
 				SELECT min(at) AS a0, max(at) AS a1, max(lag) AS mx, max(lag_seconds) AS ms,
 				       (array_agg(lag ORDER BY at DESC))[1] AS ll, (array_agg(lag_seconds ORDER BY at DESC))[1] AS ls
-				FROM %[1]s m WHERE m.series_id = s.id AND m.at >= $3 AND m.at < $4
-				GROUP BY date_bin($5::interval, m.at, $3)
+				FROM ` + src + ` w
+				GROUP BY date_bin($5::interval, w.at, $3)
 			) b CROSS JOIN LATERAL (VALUES (1, b.a0, b.mx, b.ms), (2, b.a1, b.ll, b.ls)) v(n, at, lag, lag_seconds)
 			WHERE v.n = 1 OR b.a1 > b.a0)`
 	}
-	// The last point before the window starts the carry; when per-minute points have
-	// expired, the hourly rollup still has it.
-	rows, err := db.Query(ctx, fmt.Sprintf(`
+	// The last observation before the window starts the carry: the last minute point, or,
+	// once minute points have expired, the last point of an hourly rollup, at the time it
+	// was taken.
+	rows, err := db.Query(ctx, `
 		WITH s AS (
 			SELECT t.id, t.cluster_id, t.group_name, t.topic FROM topic_series t
 			JOIN unnest($1::bigint[], $2::text[]) AS k(cluster_id, group_name) USING (cluster_id, group_name)
 		)
 		SELECT s.id, s.cluster_id, s.group_name, s.topic, p.at, p.lag, p.lag_seconds
 		FROM s CROSS JOIN LATERAL (
-			(SELECT at, lag, lag_seconds FROM topic_hour h WHERE h.series_id = s.id AND h.at < $3 ORDER BY h.at DESC LIMIT 1)
+			(SELECT h.last_at AS at, h.last_lag AS lag, h.last_lag_seconds AS lag_seconds FROM topic_hour h
+			 WHERE h.series_id = s.id AND h.at < $3 AND h.last_at < $3 ORDER BY h.at DESC LIMIT 1)
 			UNION ALL
-			(SELECT at, lag, lag_seconds FROM %[1]s m WHERE m.series_id = s.id AND m.at < $3 ORDER BY m.at DESC LIMIT 1)
+			(SELECT m.at, m.lag, m.lag_seconds FROM topic_minute m WHERE m.series_id = s.id AND m.at < $3 ORDER BY m.at DESC LIMIT 1)
 			UNION ALL
-			%[2]s
+			`+window+`
 		) p
-		ORDER BY s.id, p.at`, table, fmt.Sprintf(window, table)), ids, groups, from, to, fmt.Sprintf("%d seconds", int64(step/time.Second)))
+		ORDER BY s.id, p.at`, ids, groups, from, to, fmt.Sprintf("%d seconds", int64(step/time.Second)))
 	if err != nil {
 		return nil, fmt.Errorf("lag history: %w", err)
 	}
@@ -103,22 +112,31 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 	}
 	// A flat stretch's age grows only up to now, not to the end of the current bucket.
 	until := to
-	if now := time.Now(); now.Before(until) {
+	if now.Before(until) {
 		until = now
 	}
 	acc := map[GroupKey][]bucketSum{}
+	first := map[GroupKey]time.Time{}
 	for _, w := range finished {
 		sums := acc[w.key]
 		if sums == nil {
 			sums = make([]bucketSum, n)
 			acc[w.key] = sums
 		}
+		if f, ok := first[w.key]; len(w.points) > 0 && (!ok || w.points[0].at.Before(f)) {
+			first[w.key] = w.points[0].at
+		}
 		w.resample(sums, from, to, until, step)
 	}
 	for k, sums := range acc {
 		pts := make([]LagPoint, n)
 		for i, b := range sums {
-			pts[i] = b.point(from.Add(time.Duration(i) * step))
+			start := from.Add(time.Duration(i) * step)
+			at := start
+			if f := first[k]; f.After(start) && f.Before(start.Add(step)) {
+				at = f // the first observation: nothing is known of the bucket before it
+			}
+			pts[i] = b.point(at)
 		}
 		out[k] = pts
 	}

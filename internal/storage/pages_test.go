@@ -47,7 +47,7 @@ func TestLagHistoryCarriesSparsePoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	gk, uk := storage.GroupKey{ClusterID: c.ID, Group: "g"}, storage.GroupKey{ClusterID: c.ID, Group: "u"}
-	h, err := storage.LagHistory(ctx, pool, []storage.GroupKey{gk, uk, {ClusterID: c.ID, Group: "none"}}, at(0), at(8), time.Minute)
+	h, err := storage.LagHistory(ctx, pool, []storage.GroupKey{gk, uk, {ClusterID: c.ID, Group: "none"}}, at(0), at(8), time.Minute, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,3 +29,9 @@ func ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // UTC formats t in UTC for people, used where scripts are off.
 func UTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// ISOMilli formats t for a <time datetime> attribute to the millisecond.
+func ISOMilli(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+// UTCMilli formats t in UTC for people, to the millisecond.
+func UTCMilli(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000 UTC") }

@@ -166,3 +166,6 @@ func NewSparkline(values []*int64) Sparkline {
 		humanize.Thousands(from), humanize.Thousands(to), humanize.Thousands(hi))
 	return Sparkline{Points: strings.TrimSpace(b.String()), Label: label}
 }
+
+// Plural is a count with its noun in agreement: "1 queue", "2 queues".
+func Plural(n int, one, many string) string { return humanize.Plural(n, one, many) }

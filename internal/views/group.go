@@ -180,3 +180,20 @@ type ResetMarker struct {
 	Label string
 	Href  string
 }
+
+// lagOver says a lag and the queues it is summed over: "120 messages over 2 queues".
+func lagOver(lag int64, queues int) string {
+	msgs := " messages"
+	if lag == 1 {
+		msgs = " message"
+	}
+	return Count(lag) + msgs + " over " + Plural(queues, "queue", "queues")
+}
+
+// unknownSuffix adds text saying how many queues' lag is unknown, when n are: "; 1 unknown".
+func unknownSuffix(n int, text string) string {
+	if n == 0 {
+		return ""
+	}
+	return "; " + text
+}

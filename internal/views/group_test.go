@@ -38,7 +38,7 @@ func TestPerClientProgress(t *testing.T) {
 	if q.Find(`[data-testid="client-offset"]`).Text() != "1,234,567" || q.Find(`[data-testid="lag"]`).Text() != "100" {
 		t.Errorf("queue 0 of client a: %q", q.Text())
 	}
-	if got := strings.Join(strings.Fields(doc.Find(`[data-client="10.0.0.2@b"] [data-testid="client-lag"]`).Text()), " "); got != "lag 0 messages over 1 queues ; 1 unknown" {
+	if got := strings.Join(strings.Fields(doc.Find(`[data-client="10.0.0.2@b"] [data-testid="client-lag"]`).Text()), " "); got != "lag 0 messages over 1 queue; 1 unknown" {
 		t.Errorf("client b's total %q", got)
 	}
 	if got := doc.Find(`[data-client="10.0.0.2@b"] [data-testid="lag"]`).Text(); got != "unknown" {

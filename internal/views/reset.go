@@ -35,11 +35,15 @@ func (f ResetFilter) Filtered() bool {
 type ResetListRow struct {
 	ID, Href              string
 	Cluster, Group, Topic string
-	Target                string
-	State, StateLabel     string
-	RequestedBy           string
-	RequestedAt           time.Time
-	Approvals, Required   int
+	// Target is the target in words; TargetAt the instant of a reset to a point in time,
+	// shown instead in the viewer's time zone and in UTC. Scope says which queues.
+	Target              string
+	TargetAt            *time.Time
+	Scope               string
+	State, StateLabel   string
+	RequestedBy         string
+	RequestedAt         time.Time
+	Approvals, Required int
 }
 
 // ResetRequestHref is the page of a reset request.
@@ -60,7 +64,9 @@ func ResetStateBadge(state string) string {
 
 // ResetPreview is a preview table: what a reset moves, queue by queue.
 type ResetPreview struct {
-	At       time.Time
+	At time.Time
+	// Instant is the exact point in time a reset to a point in time uses.
+	Instant  *time.Time
 	Rows     []PreviewRow
 	Totals   PreviewTotals
 	Warnings []ResetWarning
@@ -96,6 +102,29 @@ type PreviewBroker struct {
 type ResetWarning struct {
 	Code, Text string
 	Blocking   bool
+}
+
+// brokerLine says how a broker of a preview carries out the reset: " (V5_3_3) resets on
+// the server, 1 client online."
+func brokerLine(b PreviewBroker) string {
+	s := ""
+	if b.Version != "" {
+		s = " (" + b.Version + ")"
+	}
+	online := Plural(b.Online, "client", "clients") + " online"
+	if b.Online == 0 {
+		online = "no client online"
+	}
+	return s + " " + pathLabel(b.Path) + ", " + online + "."
+}
+
+// totalsLine sums a preview for its footer: "2 queues, 1 to move, 1 clamped".
+func totalsLine(t PreviewTotals) string {
+	s := Plural(t.Queues, "queue", "queues") + ", " + Count(int64(t.Changed)) + " to move"
+	if t.Clamped > 0 {
+		s += ", " + Count(int64(t.Clamped)) + " clamped"
+	}
+	return s
 }
 
 // pathLabel says how a broker carries out the reset.

@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ResetPage is the page of one reset request: what was asked and why, the frozen
 // preview, the approvers' decisions, what execution did and what verification saw.
@@ -9,10 +12,13 @@ type ResetPage struct {
 	Cluster, Group, Topic string
 	GroupHref             string
 	Kind, Target, Scope   string
-	Reason, Ticket        string
-	RequestedBy           string
-	RequestedAt           time.Time
-	ExpiresAt             time.Time
+	// TargetAt is the instant of a reset to a point in time, shown in the viewer's time
+	// zone and in UTC instead of Target.
+	TargetAt       *time.Time
+	Reason, Ticket string
+	RequestedBy    string
+	RequestedAt    time.Time
+	ExpiresAt      time.Time
 	// Overdue is set when the request is past its expiry but not marked expired yet.
 	Overdue           bool
 	State, StateLabel string
@@ -52,6 +58,29 @@ type ResetOutcome struct {
 	Changed, Unchanged, Handed, Failed int
 }
 
+// Summary counts the queues by result: "4 queues: 3 changed, 1 failed".
+func (o ResetOutcome) Summary() string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{o.Changed, "changed"}, {o.Unchanged, "already at the target"}, {o.Handed, "handed to the clients"}, {o.Failed, "failed"}} {
+		if p.n > 0 {
+			parts = append(parts, Count(int64(p.n))+" "+p.what)
+		}
+	}
+	return Plural(len(o.Rows), "queue", "queues") + ": " + strings.Join(parts, ", ")
+}
+
+// FailedLine says how many queues failed: "1 of 2 queues failed and kept its old offset".
+func (o ResetOutcome) FailedLine() string {
+	keep := "kept their old offsets"
+	if o.Failed == 1 {
+		keep = "kept its old offset"
+	}
+	return Count(int64(o.Failed)) + " of " + Plural(len(o.Rows), "queue", "queues") + " failed and " + keep
+}
+
 // Partial reports whether some queues failed and others did not.
 func (o ResetOutcome) Partial() bool { return o.Failed > 0 && o.Failed < len(o.Rows) }
 
@@ -72,13 +101,52 @@ type ResetVerification struct {
 	Rows []VerifyRow
 	// Done is set once the verifier concluded (verified or not honoured).
 	Done bool
+	// Until is the end of the window in which clients online at execution may still
+	// commit what they had before the reset, nil when none was online; Deadline is when the
+	// verifier decides at the latest.
+	Until, Deadline *time.Time
+	// Clients are those online at execution, for the sentence that says what is awaited.
+	Clients string
 }
 
 // VerifyRow is one queue's verification.
 type VerifyRow struct {
-	Queue, Target, Seen string
-	Honoured            bool
-	HonouredAt          *time.Time
+	Queue, Before, Target, Seen string
+	// Verdict is the last observation's verdict (at_target, consumed_on, reverted,
+	// moved_away, waiting) and Label says it in words, naming the client of a revert.
+	Verdict, Label string
+	Honoured       bool
+	// Owner is the client holding the queue at execution, when it could be told.
+	Owner string
+	// Log is what was seen and when; Dropped counts observations left out of a long log.
+	Log     []VerifyObservation
+	Dropped int
+}
+
+// VerifyObservation is one change seen on a queue.
+type VerifyObservation struct {
+	At      time.Time
+	Offset  string
+	Verdict string
+	Label   string
+}
+
+// VerdictClass is the badge class of a verification verdict; a verdict that is neither
+// kept nor waiting is an error once the verifier has concluded, and a warning before.
+func VerdictClass(verdict string, done bool) string {
+	switch verdict {
+	case "at_target", "consumed_on":
+		return "badge ok"
+	case "waiting", "":
+		if done {
+			return "badge err"
+		}
+		return "badge stale"
+	}
+	if done {
+		return "badge err"
+	}
+	return "badge warn"
 }
 
 // TimelineItem is one entry of the request's history, from the audit trail.
@@ -127,4 +195,12 @@ func OutcomeClass(result string) string {
 		return "badge stale"
 	}
 	return "badge err"
+}
+
+// commentSuffix is a comment after a sentence: ": comment", "" without one.
+func commentSuffix(c string) string {
+	if c == "" {
+		return ""
+	}
+	return ": " + c
 }

@@ -93,3 +93,93 @@ func TestResetFormKeepsWhatWasTyped(t *testing.T) {
 		t.Error("the reason has no label")
 	}
 }
+
+// TestResetVerificationShowsWhatWasSeen: while verifying, a queue reverted by a client
+// says so with the client's name, whatever it showed before; every observation carries
+// its time, offset and verdict.
+func TestResetVerificationShowsWhatWasSeen(t *testing.T) {
+	at := time.Date(2026, 12, 4, 4, 6, 59, 0, time.UTC)
+	until, deadline := at.Add(time.Minute), at.Add(2*time.Minute)
+	m := ResetPage{ID: "x", Self: "/resets/x", State: "executed", StateLabel: "Executed, verifying", Live: true,
+		Verification: &ResetVerification{At: at.Add(28 * time.Second), Until: &until, Deadline: &deadline, Clients: "10.0.0.7@orders-1",
+			Rows: []VerifyRow{{Queue: "broker-a/0", Before: "30", Target: "10", Seen: "30", Verdict: "reverted",
+				Label: "reverted by 10.0.0.7@orders-1", Owner: "10.0.0.7@orders-1",
+				Log: []VerifyObservation{
+					{At: at, Offset: "10", Verdict: "at_target", Label: "at the target"},
+					{At: at.Add(28 * time.Second), Offset: "30", Verdict: "reverted", Label: "reverted by 10.0.0.7@orders-1"},
+				}}}}}
+	doc := render(t, ResetLive(m))
+	row := doc.Find(`[data-testid="verify-row"]`)
+	if got := row.Find(`[data-testid="verify-verdict"]`).Text(); got != "reverted by 10.0.0.7@orders-1" {
+		t.Errorf("verdict %q", got)
+	}
+	if row.AttrOr("data-honoured", "") != "false" || strings.Contains(row.Text(), "kept") {
+		t.Errorf("a reverted queue reads as kept: %q", row.Text())
+	}
+	obs := row.Find(`[data-testid="observation"]`)
+	if obs.Length() != 2 || obs.Eq(1).AttrOr("data-verdict", "") != "reverted" || obs.Eq(1).AttrOr("data-offset", "") != "30" ||
+		obs.Eq(1).Find("time").AttrOr("datetime", "") != "2026-12-04T04:07:27Z" {
+		t.Errorf("observations: %q", obs.Text())
+	}
+	status := doc.Find(`[data-testid="verify-status"]`).Text()
+	for _, want := range []string{"10.0.0.7@orders-1", "2026-12-04 04:07:59 UTC", "2026-12-04 04:08:59 UTC"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status %q does not say %q", status, want)
+		}
+	}
+	if strings.Contains(status, " .") || strings.Contains(status, "  ") {
+		t.Errorf("stray spaces in %q", status)
+	}
+}
+
+// TestResetSentencesReadRight: counts agree with their nouns and no space comes before
+// punctuation, whatever the template's line breaks; a point in time shows to the
+// millisecond, in UTC as the page is served and marked for the viewer's zone.
+func TestResetSentencesReadRight(t *testing.T) {
+	at := time.Date(2026, 12, 4, 3, 49, 12, 345_000_000, time.UTC)
+	exec := at.Add(time.Hour)
+	m := ResetPage{ID: "x", Self: "/resets/x", Group: "Orders-EU", State: "rejected", StateLabel: "Rejected", Approvals: 0, Required: 1,
+		Target: "to 2026-12-04 03:49:12.345 UTC", TargetAt: &at, ClosedBy: "Abby", ClosedAt: &exec, CloseComment: "wrong topic",
+		ExecutedBy: "Otto Operator", ExecutedAt: &exec,
+		Outcome: &ResetOutcome{At: exec, Changed: 4, Rows: make([]OutcomeRow, 4)},
+		Preview: ResetPreview{At: at, Instant: &at, Totals: PreviewTotals{Queues: 1, Changed: 0, Clamped: 1},
+			Brokers: []PreviewBroker{{Name: "broker-a", Version: "V5_3_3", Path: "server", Online: 1}}},
+	}
+	doc := render(t, ResetPageView(Chrome{Asset: func(s string) string { return s }}, m))
+	text := strings.Join(strings.Fields(doc.Find("main").Text()), " ")
+	for _, want := range []string{
+		"Rejected by Abby, 2026-12-04 04:49:12 UTC: wrong topic",
+		"Executed by Otto Operator, 2026-12-04 04:49:12 UTC: 4 queues: 4 changed.",
+		"0 of 1 approval",
+		"1 queue, 0 to move, 1 clamped",
+		"broker-a (V5_3_3) resets on the server, 1 client online.",
+		"to 2026-12-04 03:49:12.345 UTC",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page does not read %q:\n%s", want, text)
+		}
+	}
+	for _, bad := range []string{" ,", " :", " .", "1 queues", "1 clients"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("page reads %q:\n%s", bad, text)
+		}
+	}
+	target := doc.Find(`[data-testid="target"] time`)
+	if target.AttrOr("datetime", "") != "2026-12-04T03:49:12.345Z" || !target.Is("[data-local][data-ms]") {
+		t.Errorf("target time element %v", target.Nodes)
+	}
+	if got := doc.Find(`[data-testid="preview-instant"] [data-testid="instant"]`).AttrOr("data-instant", ""); got != "2026-12-04T03:49:12.345Z" {
+		t.Errorf("the preview echoes %q", got)
+	}
+
+	list := render(t, ResetListView(Chrome{Asset: func(s string) string { return s }}, ResetListPage{Rows: []ResetListRow{
+		{ID: "x", Href: "/resets/x", Group: "Orders-EU", Topic: "payments", Cluster: "prod", TargetAt: &at, Scope: "1 queue",
+			State: "pending", StateLabel: "Waiting for approval", RequestedAt: exec, Required: 1},
+	}}))
+	if got := list.Find(`[data-testid="reset-group"]`).Text(); got != "Orders-EU" {
+		t.Errorf("group %q", got)
+	}
+	if got := strings.Join(strings.Fields(list.Find(`[data-testid="reset-target"]`).Text()), " "); got != "to 2026-12-04 03:49:12.345 UTC (2026-12-04 03:49:12.345 UTC) (1 queue)" {
+		t.Errorf("list target %q", got)
+	}
+}

@@ -25,11 +25,21 @@
     if (v == null) { return "unknown"; }
     if (v < 10) { return (Math.round(v * 10) / 10) + " s"; }
     if (v < 60) { return Math.round(v) + " s"; }
+    if (v < 600) { return (Math.round(v / 6) / 10) + " min"; }
     if (v < 3600) { return Math.round(v / 60) + " min"; }
     if (v < 86400) { return (v / 3600).toFixed(1) + " h"; }
     return (v / 86400).toFixed(1) + " d";
   }
   function upper(u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; }
+
+  // The zone the time axis is drawn in, the viewer's, named as the reset pages name it.
+  function zoneName() {
+    try {
+      var p = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(new Date());
+      for (var i = 0; i < p.length; i++) { if (p[i].type === "timeZoneName") { return p[i].value; } }
+    } catch (e) { /* an old browser: the axis goes unnamed */ }
+    return "";
+  }
 
   // Offset resets are vertical lines across the plot.
   function drawResets(u) {
@@ -56,7 +66,7 @@
       width: Math.max(el.clientWidth, 280),
       height: 260,
       series: [
-        {},
+        { label: zoneName() ? "Time (" + zoneName() + ")" : "Time" },
         { label: "Lag (messages)", scale: "msg", stroke: cssVar("--accent"), width: 2,
           value: function (u, v) { return messages(v); } },
         { label: "Lag in time", scale: "s", stroke: cssVar("--warn"), width: 2, dash: [5, 3],

@@ -2,17 +2,21 @@
 (function () {
   "use strict";
 
-  // Show <time datetime="..."> in the viewer's time zone, with UTC in the tooltip.
-  var fmt = new Intl.DateTimeFormat(undefined, {
+  // Show <time datetime="..." data-local> in the viewer's time zone, the zone named, with
+  // UTC in the tooltip; data-ms adds the milliseconds (a reset's point in time).
+  var parts = {
     year: "numeric", month: "short", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+  };
+  var fmt = new Intl.DateTimeFormat(undefined, parts);
+  var fmtMs = new Intl.DateTimeFormat(undefined, Object.assign({ fractionalSecondDigits: 3 }, parts));
   function localTimes(root) {
     root.querySelectorAll("time[datetime][data-local]").forEach(function (el) {
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) { return; }
-      el.title = d.toISOString().replace(".000Z", "Z").replace("T", " ") + " UTC";
-      el.textContent = fmt.format(d);
+      var ms = el.hasAttribute("data-ms");
+      el.title = (ms ? d.toISOString() : d.toISOString().replace(/\.\d{3}Z$/, "Z")).replace("T", " ").replace("Z", " UTC");
+      el.textContent = (ms ? fmtMs : fmt).format(d);
     });
   }
 

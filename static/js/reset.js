@@ -12,7 +12,7 @@
     var utc = form.querySelector("input[name=time_utc]");
     if (!local || !utc) { return; }
     var d = local.value ? new Date(local.value) : null;
-    utc.value = d && !isNaN(d) ? d.toISOString().replace(".000Z", "Z") : "";
+    utc.value = d && !isNaN(d) ? d.toISOString() : "";
   }
 
   function note(root) {
@@ -23,27 +23,46 @@
     var sign = off < 0 ? "−" : "+";
     off = Math.abs(off);
     el.textContent = "The time is read in your time zone, " + zone + " (UTC" + sign + pad(Math.floor(off / 60)) +
-      ":" + pad(off % 60) + " now), and sent to the server as UTC.";
+      ":" + pad(off % 60) + " now), to the millisecond, and sent to the server as UTC; the preview shows the exact instant used.";
+  }
+
+  // exactScope: "to exact offsets" covers the queues given an offset and no other, so the
+  // form says so: only ticked queues, ticked where an offset is given.
+  function exactScope(form) {
+    var kind = form.querySelector("input[name=kind]:checked");
+    var all = form.querySelector("input[name=scope][value=all]");
+    var chosen = form.querySelector("input[name=scope][value=chosen]");
+    if (!all || !chosen) { return; }
+    var exact = !!kind && kind.value === "exact";
+    all.disabled = exact;
+    if (!exact) { return; }
+    chosen.checked = true;
+    form.querySelectorAll("input[name^='offset.']").forEach(function (o) {
+      var box = document.getElementById("q-" + o.name.slice("offset.".length));
+      if (box) { box.checked = o.value.trim() !== ""; }
+    });
   }
 
   function resetForm(el) { return el && el.form && el.form.id === "reset-form" ? el.form : null; }
+
+  function prepare(f) { sync(f); exactScope(f); }
 
   // Capturing listeners run before htmx's, so a preview request carries the new value.
   ["input", "change"].forEach(function (type) {
     document.addEventListener(type, function (e) {
       var f = resetForm(e.target);
-      if (f) { sync(f); }
+      if (f) { prepare(f); }
     }, true);
   });
   document.addEventListener("submit", function (e) {
-    if (e.target && e.target.id === "reset-form") { sync(e.target); }
+    if (e.target && e.target.id === "reset-form") { prepare(e.target); }
   }, true);
   document.addEventListener("htmx:afterSettle", function () {
     var f = document.getElementById("reset-form");
-    if (f) { note(f); sync(f); }
+    if (f) { note(f); prepare(f); }
   });
   document.addEventListener("DOMContentLoaded", function () {
     var f = document.getElementById("reset-form");
-    if (f) { note(f); sync(f); }
+    if (f) { note(f); prepare(f); }
   });
 })();
