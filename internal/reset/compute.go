@@ -96,6 +96,9 @@ func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.
 			}
 		}
 	}
+	if !strings.EqualFold(p.Model, "BROADCASTING") {
+		p.NotMoved = readPending(ctx, c.Admin, snap, spec.Group, spec.Topic)
+	}
 	p.Warnings = warnings(spec, p, noCommit, now)
 	return p, nil
 }
@@ -139,8 +142,8 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 			}
 		}
 	}
-	if strings.EqualFold(p.ConsumeType, "CONSUME_POP") || strings.EqualFold(p.ConsumeType, "ConsumePop") {
-		add("pop", false, "The group consumes with pop: messages already popped stay invisible until their invisible time ends or they are acknowledged, whatever the reset; the broker clears its pop bookkeeping for the reset queues.")
+	if strings.EqualFold(p.ConsumeType, "CONSUME_POP") || strings.EqualFold(p.ConsumeType, "ConsumePop") || p.NotMoved.Pops {
+		add("pop", false, "The group consumes by pop (a 5.x simple consumer): messages already handed out stay invisible until they are acknowledged or their invisible time ends, whatever the reset; the broker then hands messages out from the new offsets and clears its pop bookkeeping for the reset queues.")
 	}
 	old := spec.Kind == ToTime && now.Sub(spec.Time) > coldAge
 	if p.Totals.Reconsume >= coldMessages || (old && p.Totals.Reconsume > 0) {
@@ -149,7 +152,7 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 	if p.Totals.Changed == 0 {
 		add("no_change", false, "No queue moves: every committed offset is already at its target.")
 	}
-	add("not_covered", false, "Scheduled (delayed) messages not yet due and messages waiting in %%RETRY%%%s are not covered: they are delivered when due, whatever this reset does. Reset the retry topic with a request of its own.", spec.Group)
+	add("not_covered", false, "%s", notMoved(p.NotMoved, spec.Group))
 	return ws
 }
 

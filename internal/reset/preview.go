@@ -12,7 +12,9 @@ type Preview struct {
 	ConsumeType string         `json:"consume_type,omitempty"` // ConsumeActively, ConsumePassively or ConsumePop
 	Queues      []QueuePreview `json:"queues"`
 	Totals      Totals         `json:"totals"`
-	Warnings    []Warning      `json:"warnings,omitempty"`
+	// NotMoved is what the reset leaves where it is: retry and delayed messages.
+	NotMoved NotMoved  `json:"not_moved"`
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // BrokerInfo is one broker of the topic and how it carries out resets.

@@ -27,6 +27,8 @@ type Admin interface {
 	ResetQueueOffset(ctx context.Context, brokerAddr, group, topic string, queueID int, offset int64) error
 	UpdateConsumerOffset(ctx context.Context, brokerAddr, group, topic string, queueID int, offset int64) error
 	SubscriptionGroups(ctx context.Context, brokerAddr string) (map[string]mqadmin.SubscriptionGroupConfig, error)
+	BrokerStats(ctx context.Context, brokerAddr, name, key string) (mqadmin.BrokerStatsData, error)
+	PullMessages(ctx context.Context, brokerAddr, topic string, queueID int, offset int64, max int) (mqadmin.PullResult, error)
 }
 
 // Cluster is a cluster the workflow can reset offsets on.

@@ -121,6 +121,9 @@ func (s *Service) verify(ctx context.Context, id string) error {
 	v := r.Verification
 	if v == nil {
 		v = s.startVerification(*r.Outcome)
+		if r.Preview.NotMoved.Pops {
+			v.byBroker(r.Outcome.At)
+		}
 	}
 	if v.Deadline.IsZero() { // begun by an earlier version
 		v.Deadline = r.Outcome.At.Add(2 * s.o.VerifyWindow)
@@ -203,6 +206,17 @@ func (s *Service) startVerification(o Outcome) *Verification {
 		}
 	}
 	return v
+}
+
+// byBroker marks a verification of a group that consumes by pop: there the broker commits
+// the offsets itself as it hands messages out, and no client holds an offset it could commit
+// back, so an offset moving on from the target is the group consuming from it, taken at
+// execution, and no window for stale commits is needed.
+func (v *Verification) byBroker(at time.Time) {
+	v.Until = time.Time{}
+	for i := range v.Queues {
+		v.Queues[i].AdoptedAt = &at
+	}
 }
 
 // sweepInterrupted ends requests whose execution began long ago and never recorded its

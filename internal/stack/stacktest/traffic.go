@@ -151,3 +151,32 @@ func ProduceMany(t testing.TB, r RocketMQ, topic string, n int) {
 	}
 	waitIndexed(t, ctx, r, last)
 }
+
+// ProduceDelayed sends one message to topic with a delay level (RocketMQ's levels: 1 = 1 s,
+// 2 = 5 s, 3 = 10 s, 4 = 30 s, 5 = 1 min, …). The broker keeps it in its delay queue
+// (SCHEDULE_TOPIC_XXXX) until it is due.
+func ProduceDelayed(t testing.TB, r RocketMQ, topic, body string, level int) {
+	t.Helper()
+	QuietClient()
+	p, err := rocketmq.NewProducer(
+		producer.WithNameServer([]string{r.NamesrvAddr}),
+		producer.WithGroupName(Name(t, "producer")),
+		producer.WithInstanceName(Name(t, "producer")),
+		producer.WithRetry(2),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown() //nolint:errcheck // test teardown
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	m := primitive.NewMessage(topic, []byte(body))
+	m.WithDelayTimeLevel(level)
+	res, err := p.SendSync(ctx, m)
+	if err != nil || res.Status != primitive.SendOK {
+		t.Fatalf("send delayed to %s: %v %v", topic, res, err)
+	}
+}

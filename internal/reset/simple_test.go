@@ -1,0 +1,66 @@
+package reset_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lagboard/lagboard/internal/reset"
+	"github.com/lagboard/lagboard/internal/stack/stacktest"
+)
+
+// TestResetSimpleConsumer: a 5.x simple consumer's group (pop, through the proxy) is reset
+// by the broker itself, like any group on 5.2+: previewed with the pop warning, executed on
+// the server path with the consumer online, verified, and the consumer then receives every
+// message again from the earliest offset.
+func TestResetSimpleConsumer(t *testing.T) {
+	r := stacktest.Broker(t, "5.3.3")
+	e := newEnv(t, r, nil)
+	tp := newTopic(t, e, 2)
+	group := stacktest.Name(t, "simple")
+	c := stacktest.SimpleConsume(t, r, group, tp.name, stacktest.SimpleOptions{})
+	tp.produce(t, e, 6)
+	c.WaitConsumed(t, 6, 90*time.Second)
+	waitFor(t, 30*time.Second, "the consumer's offsets at the end", func() error {
+		for q, m := range tp.max {
+			if got := e.committed(t, group, tp.name)[q]; got != m {
+				return errNotYet(q, got, m)
+			}
+		}
+		return nil
+	})
+
+	spec := reset.Spec{Cluster: "local", Group: group, Topic: tp.name, Kind: reset.ToEarliest}
+	p, err := e.svc.Preview(e.ctx, operator, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.NotMoved.Pops || !hasWarning(p, "pop") || p.Brokers[0].Path != reset.PathServer {
+		t.Fatalf("preview: pops %v, warnings %+v, path %s; want the pop warning on the server path", p.NotMoved.Pops, p.Warnings, p.Brokers[0].Path)
+	}
+	req := e.approved(t, spec)
+	done, err := e.svc.Execute(e.ctx, operator, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.State != reset.Executed {
+		t.Fatalf("state %s after execution", done.State)
+	}
+	c.WaitConsumed(t, 12, 90*time.Second) // every message again
+	if v := e.waitVerified(t, req.ID); v.State != reset.Verified {
+		t.Fatalf("state %s: %+v", v.State, v.Verification)
+	}
+}
+
+func hasWarning(p reset.Preview, code string) bool {
+	for _, w := range p.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func errNotYet(q int, got, want int64) error {
+	return fmt.Errorf("queue %d at %d, want %d", q, got, want)
+}
