@@ -68,6 +68,7 @@ var codeNames = map[int32]string{
 	codeGetBrokerConsumeStats:      "GET_BROKER_CONSUME_STATS",
 	codeViewBrokerStatsData:        "VIEW_BROKER_STATS_DATA",
 	codePullMessage:                "PULL_MESSAGE",
+	codeSendMessage:                "SEND_MESSAGE",
 }
 
 // codeName returns the protocol name of a request code, or "REQUEST_<n>".

@@ -40,3 +40,26 @@ func TestPullMessages(t *testing.T) {
 		}
 	})
 }
+
+// TestSendMessage sends a message with keys and a tag through SEND_MESSAGE and reads it
+// back where the broker says it stored it.
+func TestSendMessage(t *testing.T) {
+	forEachVersion(t, func(t *testing.T, r stacktest.RocketMQ, c *mqadmin.Client) {
+		ctx := testCtx(t)
+		topic := stacktest.Name(t, "topic")
+		stacktest.CreateTopic(t, r, topic, 1)
+		res, err := c.SendMessage(ctx, r.BrokerAddr, "lagboard-test", topic, 0, []byte("sent back"),
+			map[string]string{mqadmin.PropKeys: "k1 k2", mqadmin.PropTags: "again"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.PullMessages(ctx, r.BrokerAddr, topic, res.QueueID, res.QueueOffset, 1)
+		if err != nil || len(got.Messages) != 1 {
+			t.Fatalf("read back: %+v, %v", got, err)
+		}
+		m := got.Messages[0]
+		if string(m.Body) != "sent back" || m.Tag() != "again" || len(m.Keys()) != 2 {
+			t.Fatalf("read back %+v", m)
+		}
+	})
+}

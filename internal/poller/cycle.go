@@ -105,6 +105,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 		return rep
 	}
 	for _, c := range calcs {
+		p.deadLetters(f, c, now, &cycle)
 		p.judge(c, now)
 		cycle.Groups = append(cycle.Groups, c.state)
 		cycle.Clients = append(cycle.Clients, c.clients...)
@@ -138,6 +139,12 @@ func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) e
 	}
 	for k, t := range pend.topics {
 		p.topics[k] = t
+	}
+	if p.dlqSeen == nil {
+		p.dlqSeen = map[string]int64{}
+	}
+	for _, pt := range cycle.DLQPoints {
+		p.dlqSeen[pt.Group] = pt.Total
 	}
 	return nil
 }
@@ -243,6 +250,9 @@ func (p *Poller) maintain(ctx context.Context, now time.Time) error {
 	}
 	dropped, err := storage.DropExpiredPartitions(ctx, p.cfg.Pool, now, p.cfg.Retention)
 	if err != nil {
+		return err
+	}
+	if err := storage.DropOldDeadLetterPoints(ctx, p.cfg.Pool, now.Add(-p.cfg.Retention.TopicMinutes)); err != nil {
 		return err
 	}
 	if len(dropped) > 0 {

@@ -19,6 +19,10 @@ type groupOrigin struct {
 // discovered is what discovery learned of the cluster besides the group names.
 type discovered struct {
 	origins map[string]*groupOrigin
+	// dlq holds the groups that have a dead-letter topic (%DLQ%<group>); listed tells the
+	// name server's topic list was read, so a group missing from dlq has none.
+	dlq    map[string]bool
+	listed bool
 	// popRetry maps a pop retry topic (%RETRY%<group>_<topic>, or + in the V2 form) to
 	// the group and topic it belongs to.
 	popRetry map[string]mqadmin.GroupTopic
@@ -32,7 +36,7 @@ type discovered struct {
 func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 	var (
 		mu sync.Mutex
-		d  = discovered{origins: map[string]*groupOrigin{}, popRetry: map[string]mqadmin.GroupTopic{}}
+		d  = discovered{origins: map[string]*groupOrigin{}, popRetry: map[string]mqadmin.GroupTopic{}, dlq: map[string]bool{}}
 		wg sync.WaitGroup
 	)
 	origin := func(g string) *groupOrigin {
@@ -97,10 +101,13 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 			if err != nil {
 				continue // the topic list is disabled on some name servers: the brokers suffice
 			}
+			d.listed = true
 			for _, t := range list {
 				if rest, ok := strings.CutPrefix(t, retryPrefix); ok {
 					retries = append(retries, rest)
-				} else if !strings.HasPrefix(t, dlqPrefix) {
+				} else if g, ok := strings.CutPrefix(t, dlqPrefix); ok {
+					d.dlq[g] = true
+				} else {
 					topics = append(topics, t)
 				}
 			}

@@ -25,6 +25,8 @@ type fetched struct {
 	orderlyConfig map[string]bool
 	// found says where discovery found each group, and which retry topics are pop's.
 	found discovered
+	// dlq holds what the brokers hold of each group's dead-letter topic.
+	dlq map[string]dlqCount
 	// topics holds each broker's topic extents, by broker name and topic.
 	topics map[string]map[string]mqadmin.TopicStats
 	// storeTimes holds the store time of the first unconsumed message of queues behind.
@@ -135,6 +137,7 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 		}
 	}
 	p.fetchTopicStats(ctx, f)
+	p.fetchDeadLetters(ctx, f)
 	p.fetchInitialOffsets(ctx, f)
 	f.storeTimes = p.fetchStoreTimes(ctx, f)
 	return f, nil

@@ -41,6 +41,8 @@ type sample struct {
 	Blocked *blockedQueue
 	// NoOffsets is true for a pull group the brokers hold no offsets of: it keeps them itself.
 	NoOffsets bool
+	// DLQ is the group's dead-letter total; -1 when it has none or it is unknown.
+	DLQ int64
 }
 
 // blockedQueue is a group's queue whose committed offset stands still while others move.
@@ -90,7 +92,34 @@ func evaluate(r HealthRules, window []sample, lastMove, now time.Time) (status, 
 	if cur.PastEnd > 0 {
 		reason += fmt.Sprintf("; %s committed past the newest message", humanize.Plural(cur.PastEnd, "queue", "queues"))
 	}
+	if n, since, ok := deadLettered(r, window, now); ok {
+		dead := fmt.Sprintf("%s went to the dead-letter queue in the last %s",
+			humanize.Plural(int(n), "message", "messages"), humanize.Duration(now.Sub(since)))
+		if status == OK {
+			return Warn, dead
+		}
+		reason += "; " + dead
+	}
 	return status, reason
+}
+
+// deadLettered reports how many of the group's messages went to its dead-letter topic
+// within the window, and since when that is measured.
+func deadLettered(r HealthRules, window []sample, now time.Time) (n int64, since time.Time, ok bool) {
+	cur := window[len(window)-1]
+	if cur.DLQ < 0 {
+		return 0, time.Time{}, false
+	}
+	for _, s := range window {
+		if now.Sub(s.At) > r.Window || s.DLQ < 0 {
+			continue
+		}
+		if cur.DLQ > s.DLQ {
+			return cur.DLQ - s.DLQ, s.At, true
+		}
+		break
+	}
+	return 0, time.Time{}, false
 }
 
 // judgeProgress is evaluate for fresh, known data.

@@ -90,6 +90,8 @@ type Poller struct {
 	lastHourly time.Time
 	// popLogs follows each 5.x broker's pop records, by broker name.
 	popLogs map[string]*popLog
+	// dlqSeen is each group's dead-letter total as last stored.
+	dlqSeen map[string]int64
 
 	mu       sync.Mutex
 	last     Report

@@ -117,3 +117,28 @@ func StoredGroups(ctx context.Context, db DBTX, clusterID int64) ([]StoredGroup,
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByName[StoredGroup])
 }
+
+// DropOldDeadLetterPoints deletes dead-letter history older than before.
+func DropOldDeadLetterPoints(ctx context.Context, db DBTX, before time.Time) error {
+	if _, err := db.Exec(ctx, `DELETE FROM dlq_sample WHERE at < $1`, before); err != nil {
+		return fmt.Errorf("drop old dead-letter points: %w", err)
+	}
+	return nil
+}
+
+// DeadLetterPoint is a group's dead-letter count at a time.
+type DeadLetterPoint struct {
+	At    time.Time `db:"at"`
+	Total int64     `db:"total"`
+	Kept  int64     `db:"kept"`
+}
+
+// DeadLetterHistory returns a group's dead-letter points from since on, oldest first.
+func DeadLetterHistory(ctx context.Context, db DBTX, clusterID int64, group string, since time.Time) ([]DeadLetterPoint, error) {
+	rows, err := db.Query(ctx, `SELECT at, total, kept FROM dlq_sample
+		WHERE cluster_id = $1 AND group_name = $2 AND at >= $3 ORDER BY at`, clusterID, group, since)
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter history %s: %w", group, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[DeadLetterPoint])
+}

@@ -63,6 +63,10 @@ type GroupState struct {
 	// LagSource is "broker-broadcast" when a broadcasting group's lag is the lowest offset
 	// of its clients as a 5.x broker records it, "" otherwise.
 	LagSource string `db:"lag_source"`
+	// DLQTotal counts the messages sent to the group's dead-letter topic since it was
+	// created, DLQKept those the brokers still keep; nil without such a topic.
+	DLQTotal *int64 `db:"dlq_total"`
+	DLQKept  *int64 `db:"dlq_kept"`
 }
 
 // QueueState is the latest state of one queue of a group's topic.
@@ -153,6 +157,15 @@ type Cycle struct {
 	Gone         []string
 	QueueSamples []QueueSample
 	TopicPoints  []TopicPoint
+	// DLQPoints are dead-letter counts that changed this cycle.
+	DLQPoints []DLQPoint
+}
+
+// DLQPoint is a group's dead-letter count at a time.
+type DLQPoint struct {
+	Group       string
+	At          time.Time
+	Total, Kept int64
 }
 
 // SaveCycle writes a cycle in one transaction, so pages never see half a poll.
@@ -203,7 +216,7 @@ var groupColumns = []string{"cluster_id", "group_name", "message_model", "consum
 	"lag", "retry_lag", "inflight", "lag_seconds", "lag_time_source", "consume_tps", "health", "health_reason",
 	"last_commit_at", "polled_at", "stale_since", "stale_reason", "kind", "kind_inferred", "orderly", "expired",
 	"past_end", "never_committed", "redelivered", "delivered_per_min", "acked_per_min", "inflight_since",
-	"inflight_visible_at", "lag_source"}
+	"inflight_visible_at", "lag_source", "dlq_total", "dlq_kept"}
 
 func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Groups))
@@ -212,7 +225,7 @@ func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
 			g.Lag, g.RetryLag, g.Inflight, g.LagSeconds, g.LagTimeSource, g.ConsumeTPS, g.Health, g.HealthReason,
 			g.LastCommitAt, g.PolledAt, nil, nil, g.Kind, g.KindInferred, g.Orderly, g.Expired,
 			g.PastEnd, g.NeverCommitted, g.Redelivered, g.DeliveredPerMin, g.AckedPerMin, g.InflightSince,
-			g.InflightVisibleAt, g.LagSource}
+			g.InflightVisibleAt, g.LagSource, g.DLQTotal, g.DLQKept}
 	}
 	return upsertVia(ctx, tx, "group_state", groupColumns, []string{"cluster_id", "group_name"}, rows)
 }
@@ -302,6 +315,16 @@ func saveSamples(ctx context.Context, tx pgx.Tx, c Cycle) error {
 			}))
 		if err != nil {
 			return fmt.Errorf("queue samples: %w", err)
+		}
+	}
+	if len(c.DLQPoints) > 0 {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"dlq_sample"}, []string{"cluster_id", "group_name", "at", "total", "kept"},
+			pgx.CopyFromSlice(len(c.DLQPoints), func(i int) ([]any, error) {
+				p := c.DLQPoints[i]
+				return []any{c.ClusterID, p.Group, p.At, p.Total, p.Kept}, nil
+			}))
+		if err != nil {
+			return fmt.Errorf("dead-letter points: %w", err)
 		}
 	}
 	if len(c.TopicPoints) > 0 {

@@ -10,7 +10,7 @@ import (
 const groupStateColumns = `group_name, message_model, consume_type, clients, topics, lag, retry_lag, inflight,
 	lag_seconds, lag_time_source, consume_tps, health, health_reason, last_commit_at, polled_at, stale_since, stale_reason,
 	kind, kind_inferred, orderly, expired, past_end, never_committed, redelivered, delivered_per_min, acked_per_min,
-	inflight_since, inflight_visible_at, lag_source`
+	inflight_since, inflight_visible_at, lag_source, dlq_total, dlq_kept`
 
 // GroupStates returns every stored group of a cluster, by name.
 func GroupStates(ctx context.Context, db DBTX, clusterID int64) ([]GroupState, error) {

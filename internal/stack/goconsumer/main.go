@@ -6,6 +6,7 @@
 //
 //	goconsumer -namesrv ADDR -group G -topic T [-instance I] [-broadcast] [-orderly]
 //	           [-delay 100ms] [-stuck] [-stuck-on BODY] [-refuse-once BODY]
+//	           [-fail-all -max-retries N]
 //	goconsumer -pull -namesrv ADDR -group G -topic T [-commit broker|local] [-delay 100ms]
 //
 // The default is a push consumer; -orderly makes it consume each queue in order (queues are
@@ -57,6 +58,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.BoolVar(&o.stuck, "stuck", false, "never finish the first message")
 	fs.StringVar(&o.stuckOn, "stuck-on", "", "never finish the message with this body")
 	fs.StringVar(&o.refuseOnce, "refuse-once", "", "ask for redelivery of the message with this body, once")
+	fs.BoolVar(&o.failAll, "fail-all", false, "fail every message: after -max-retries redeliveries it goes to the dead-letter topic")
+	fs.IntVar(&o.maxRetries, "max-retries", -1, "redeliveries before a message goes to the dead-letter topic (the client's default when negative)")
 	pull := fs.Bool("pull", false, "a pull consumer setting its offsets by hand")
 	fs.StringVar(&o.commit, "commit", "broker", "pull: broker (persist offsets every second) or local (never)")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +92,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 type options struct {
 	namesrv, group, topic, instance string
 	broadcast, orderly, stuck       bool
+	failAll                         bool
+	maxRetries                      int
 	delay                           time.Duration
 	stuckOn, refuseOnce, commit     string
 }
@@ -108,6 +113,7 @@ func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
 		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
 		consumer.WithConsumeGoroutineNums(1),
 		consumer.WithConsumeMessageBatchMaxSize(1),
+		consumer.WithMaxReconsumeTimes(int32(o.maxRetries)),
 	)
 	if err != nil {
 		return err
@@ -127,6 +133,10 @@ func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
 				return retry, nil
 			}
 			if o.refuseOnce != "" && string(m.Body) == o.refuseOnce && refused.CompareAndSwap(false, true) {
+				return retry, nil
+			}
+			if o.failAll {
+				say("FAILED %s", m.Body)
 				return retry, nil
 			}
 			select {

@@ -36,6 +36,10 @@ type ConsumerOptions struct {
 	StuckOn string
 	// Orderly consumes each queue in order, holding the queue's lock on the broker.
 	Orderly bool
+	// FailAll fails every message (Go consumer only); after MaxRetries redeliveries a
+	// message goes to the group's dead-letter topic.
+	FailAll    bool
+	MaxRetries int
 	// Pull runs a pull consumer that sets its offsets by hand (Go consumer only); with
 	// LocalOffsets it never calls UpdateOffset (the client still writes the offsets its
 	// own rebalance sets, if any).
@@ -145,6 +149,9 @@ func Consume(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions) *
 	}
 	if o.Orderly {
 		args = append(args, "-orderly")
+	}
+	if o.FailAll {
+		args = append(args, "-fail-all", "-max-retries", strconv.Itoa(o.MaxRetries))
 	}
 	if o.Pull {
 		args = append(args, "-pull")
