@@ -14,6 +14,7 @@ import (
 
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/metrics"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/poller"
@@ -67,6 +68,15 @@ func (cs *clusters) targets() []discovery.Target {
 	out := make([]discovery.Target, len(cs.cfg))
 	for i, c := range cs.cfg {
 		out[i] = discovery.Target{Cluster: c, Admin: cs.admins[i]}
+	}
+	return out
+}
+
+// inspectClusters are the clusters whose messages may be read, with their admin clients.
+func (cs *clusters) inspectClusters() []inspect.Cluster {
+	out := make([]inspect.Cluster, len(cs.cfg))
+	for i, c := range cs.cfg {
+		out[i] = inspect.Cluster{Name: c.Name, NamesrvAddrs: c.NamesrvAddrs, Admin: cs.admins[i], AllowResend: c.ResendDeadLetters}
 	}
 	return out
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/config"
+	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/discovery"
 	lbhttp "github.com/lagboard/lagboard/internal/http"
 	"github.com/lagboard/lagboard/internal/reset"
@@ -95,6 +96,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Watched:      watched(cfg.Clusters),
 			Resets:       resets,
 			Trail:        trail,
+			Messages:     inspect.New(clusters.inspectClusters(), trail),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -40,6 +40,13 @@ const (
 // file. Its Parameters are an ArchiveRecord.
 const ActionArchived Action = "audit.archived"
 
+// Actions of reading messages: a message body shown to someone, a dead letter sent back to
+// its group's retry topic.
+const (
+	ActionMessageRead   Action = "message.read"
+	ActionMessageResent Action = "message.resent"
+)
+
 // Outcome says how the recorded action ended.
 type Outcome string
 

@@ -34,17 +34,22 @@ const (
 	PermViewAudit     Permission = "audit:view"
 	PermExportAudit   Permission = "audit:export"
 	PermAdmin         Permission = "settings:admin"
+	// PermReadMessages lets one read message bodies (a dead letter, the message a queue is
+	// blocked on); each read is recorded. PermResendMessages lets one send a dead letter
+	// back to its group's retry topic.
+	PermReadMessages   Permission = "messages:read"
+	PermResendMessages Permission = "messages:resend"
 )
 
 // grantable lists the permissions roles can hold, in a stable order for messages.
 var grantable = []Permission{
 	PermViewDashboard, PermRequestReset, PermApproveReset, PermExecuteReset,
-	PermViewAudit, PermExportAudit, PermAdmin,
+	PermViewAudit, PermExportAudit, PermAdmin, PermReadMessages, PermResendMessages,
 }
 
 // writes are the permissions that change a cluster or the dashboard's settings; anonymous
 // users may never hold one.
-var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin}
+var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermResendMessages}
 
 // Grantable reports whether p is a permission a role can grant (not Public or SignedIn).
 func (p Permission) Grantable() bool { return slices.Contains(grantable, p) }
@@ -68,11 +73,13 @@ const (
 )
 
 // roles maps each role to its permissions. Operators request resets and execute approved
-// ones; approvers approve or reject other people's requests (the reset workflow refuses
-// self-approval); auditors read everything and export the audit trail but change nothing.
+// ones, and read message bodies to see what a group fails on; approvers approve or reject
+// other people's requests (the reset workflow refuses self-approval); auditors read
+// everything and export the audit trail but change nothing. Only admins send dead letters
+// back.
 var roles = map[Role][]Permission{
 	RoleViewer:   {PermViewDashboard},
-	RoleOperator: {PermViewDashboard, PermRequestReset, PermExecuteReset},
+	RoleOperator: {PermViewDashboard, PermRequestReset, PermExecuteReset, PermReadMessages},
 	RoleApprover: {PermViewDashboard, PermApproveReset},
 	RoleAuditor:  {PermViewDashboard, PermViewAudit, PermExportAudit},
 	RoleAdmin:    grantable,

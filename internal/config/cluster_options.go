@@ -18,6 +18,9 @@ type ClusterOptions struct {
 	// TLS is "off", "on" (verify the broker's certificate) or "insecure" (skip the check, for
 	// brokers using RocketMQ's built-in test certificate) (..._TLS, default off).
 	TLS string
+	// ResendDeadLetters lets people holding messages:resend send a dead letter back to its
+	// group's retry topic (..._RESEND_DEAD_LETTERS, on or off, default off).
+	ResendDeadLetters bool
 }
 
 // Global settings of the poller.
@@ -67,6 +70,14 @@ func loadClusterOptions(getenv func(string) string, cfg *Config) []error {
 		case "off", "on", "insecure":
 		default:
 			bad(tlsVar, "%q is not one of off, on, insecure", getenv(tlsVar))
+		}
+		resend := clusterEnv(c.Name, "RESEND_DEAD_LETTERS")
+		switch v := strings.ToLower(getenv(resend)); v {
+		case "", "off":
+		case "on":
+			c.ResendDeadLetters = true
+		default:
+			bad(resend, "%q is not on or off", getenv(resend))
 		}
 	}
 	return errs

@@ -120,6 +120,15 @@ func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, e
 		return views.GroupPage{}, err
 	}
 	m := groupModel(g, queues, clients)
+	if s.deps.Messages != nil {
+		href := views.GroupHref(g.Cluster, g.Group)
+		if g.DLQTotal != nil {
+			m.DeadLettersHref = href + "/dead-letters"
+		}
+		if g.Health == "STALL" || g.Health == "STOP" {
+			m.BlockedHref = href + "/blocked"
+		}
+	}
 	m.PerClient = clientProgress(clients, perClient)
 	m.Live = live
 	m.Self = r.URL.RequestURI()

@@ -34,6 +34,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}", s.handle(s.group), auth.PermViewDashboard},
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}/history", s.handle(s.groupHistory), auth.PermViewDashboard},
 	}
+	rs = append(rs, s.messageRoutes()...)
 	rs = append(rs, s.resetRoutes()...)
 	return append(rs, s.auditRoutes()...)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
@@ -49,6 +50,9 @@ type Deps struct {
 	// audit entries it writes.
 	Resets *reset.Service
 	Trail  *audit.Recorder
+	// Messages reads single messages from the brokers (blocked-on, dead letters); nil
+	// turns those parts of the group page off.
+	Messages *inspect.Service
 }
 
 // Server is Lagboard's HTTP handler.

@@ -61,6 +61,9 @@ var (
 	redeliveredDesc = prometheus.NewDesc("lagboard_group_redelivered_messages",
 		"Simple and pop groups: messages that came back unacknowledged after their invisible time, since the group's retry topics were created.",
 		[]string{"cluster", "group"}, nil)
+	deadLettersDesc = prometheus.NewDesc("lagboard_group_dead_letters",
+		"Messages sent to the group's dead-letter topic since it was created; absent without one.",
+		[]string{"cluster", "group"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("lagboard_metrics_store_up",
 		"1 when the stored state could be read for this scrape.", nil, nil)
 )
@@ -89,7 +92,7 @@ func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collec
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
 		cyclesDesc, failuresDesc, durationDesc, staleDesc, lastOKDesc, scrapeErrDesc, expiredDesc, kindDesc,
-		inflightDesc, redeliveredDesc} {
+		inflightDesc, redeliveredDesc, deadLettersDesc} {
 		ch <- d
 	}
 }
@@ -125,6 +128,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(kindDesc, prometheus.GaugeValue, 1, h.Cluster, h.Group, h.Kind)
 		if h.Inflight != nil {
 			ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(*h.Inflight), h.Cluster, h.Group)
+		}
+		if h.DLQTotal != nil {
+			ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.GaugeValue, float64(*h.DLQTotal), h.Cluster, h.Group)
 		}
 		if h.Redelivered != nil {
 			ch <- prometheus.MustNewConstMetric(redeliveredDesc, prometheus.GaugeValue, float64(*h.Redelivered), h.Cluster, h.Group)

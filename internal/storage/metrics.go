@@ -49,12 +49,13 @@ type GroupHealth struct {
 	Kind        string    `db:"kind"`
 	Inflight    *int64    `db:"inflight"`
 	Redelivered *int64    `db:"redelivered"`
+	DLQTotal    *int64    `db:"dlq_total"`
 }
 
 // GroupHealths returns every group's status across clusters.
 func GroupHealths(ctx context.Context, db DBTX) ([]GroupHealth, error) {
 	rows, err := db.Query(ctx, `
-		SELECT c.name AS cluster, g.group_name, g.health, g.clients, g.polled_at, g.kind, g.inflight, g.redelivered
+		SELECT c.name AS cluster, g.group_name, g.health, g.clients, g.polled_at, g.kind, g.inflight, g.redelivered, g.dlq_total
 		FROM group_state g JOIN cluster c ON c.id = g.cluster_id ORDER BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("group healths: %w", err)

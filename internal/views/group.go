@@ -52,6 +52,9 @@ type GroupPage struct {
 	// offsets itself; empty for other groups.
 	PerClient []ClientProgress
 	Chart     Chart
+	// DeadLettersHref and BlockedHref load the dead letters and the messages stalled queues
+	// wait on, read from the brokers when the page opens; "" when there are none to show.
+	DeadLettersHref, BlockedHref string
 	// CanRequestReset shows the link to request an offset reset of the group; the reset
 	// routes check the permission again.
 	CanRequestReset bool
