@@ -131,6 +131,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 			"LAGBOARD_OIDC_CLIENT_SECRET="+devidp.DemoClientSecret,
 			"LAGBOARD_OIDC_REDIRECT_URL="+dashURL+"/auth/callback",
 			"LAGBOARD_COOKIE_SECURE=false", // plain http on loopback
+			"LAGBOARD_CLUSTER_LOCAL_RESEND_DEAD_LETTERS=on",
 			"LAGBOARD_POLICY_FILE="+filepath.Join(root, "deploy", "dev", "policy.yaml"),
 		),
 		LogPath: filepath.Join(logDir, "web.log"),

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/rocketmq-client-go/v2"
@@ -57,7 +59,10 @@ type Group struct {
 	// SkipAckEvery leaves one message in that many unacknowledged (simple groups): it comes
 	// back after the invisible time.
 	SkipAckEvery int
-	About        string
+	// FailEvery fails one message in that many, every time: after MaxRetries redeliveries
+	// it goes to the group's dead-letter topic.
+	FailEvery, MaxRetries int
+	About                 string
 }
 
 // Topics are the demo topics.
@@ -81,6 +86,8 @@ var Groups = []Group{
 		Orderly: true, BlockAfter: 45 * time.Second, About: "orderly; after 45 s one message blocks queue 0 while the others move"},
 	{Name: "demo-audit-pull", Topic: "demo-audit", Model: consumer.Clustering, Instances: 1, Kind: "pull",
 		About: "pull consumer: fetches and commits its offsets by hand"},
+	{Name: "demo-audit-failing", Topic: "demo-audit", Model: consumer.Clustering, Instances: 1, FailEvery: 10,
+		MaxRetries: 1, About: "fails one message in ten for good: its dead letters grow"},
 	{Name: "demo-orders-simple", Topic: "demo-orders", Model: consumer.Clustering, Instances: 1, Kind: "simple",
 		SkipAckEvery: 20, About: "5.x simple consumer: acks 19 of 20; the rest come back after 10 s"},
 }
@@ -200,6 +207,9 @@ func consume(ctx context.Context, cfg Config, grp Group, instance int) error {
 	if grp.Orderly {
 		opts = append(opts, consumer.WithConsumerOrder(true))
 	}
+	if grp.FailEvery > 0 {
+		opts = append(opts, consumer.WithMaxReconsumeTimes(int32(grp.MaxRetries)))
+	}
 	c, err := rocketmq.NewPushConsumer(opts...)
 	if err != nil {
 		return fmt.Errorf("demo: consumer %s: %w", grp.Name, err)
@@ -210,6 +220,9 @@ func consume(ctx context.Context, cfg Config, grp Group, instance int) error {
 		if grp.BlockAfter > 0 && time.Since(started) > grp.BlockAfter && msgs[0].Queue.QueueId == 0 {
 			<-stopping // the message that never finishes: its queue waits behind it
 			return consumer.SuspendCurrentQueueAMoment, nil
+		}
+		if grp.FailEvery > 0 && seq(msgs[0].Body)%grp.FailEvery == 0 {
+			return consumer.ConsumeRetryLater, nil // fails every time it is tried
 		}
 		if grp.PerMessage > 0 {
 			select {
@@ -238,4 +251,21 @@ func consume(ctx context.Context, cfg Config, grp Group, instance int) error {
 	}
 	<-stop
 	return c.Shutdown()
+}
+
+// seq reads the sequence number the demo producer puts in every body, -1 without one.
+func seq(body []byte) int {
+	_, rest, ok := strings.Cut(string(body), `"seq":`)
+	if !ok {
+		return -1
+	}
+	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(rest)
+	}
+	n, err := strconv.Atoi(rest[:end])
+	if err != nil {
+		return -1
+	}
+	return n
 }
