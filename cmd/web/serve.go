@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lagboard/lagboard/internal/apitoken"
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/config"
@@ -97,6 +98,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Resets:       resets,
 			Trail:        trail,
 			Messages:     inspect.New(clusters.inspectClusters(), trail),
+			Tokens:       apitoken.New(pool),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

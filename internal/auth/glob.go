@@ -76,3 +76,6 @@ func reaches(patterns []string, name string) bool {
 	}
 	return matchAny(patterns, name)
 }
+
+// CheckPattern says what is wrong with a cluster or group pattern, nil when it is one.
+func CheckPattern(p string) error { return checkPattern(p) }

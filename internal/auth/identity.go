@@ -22,6 +22,8 @@ type Identity struct {
 type Principal struct {
 	// Identity is nil for an anonymous visitor.
 	Identity *Identity
+	// Token is set when the request came with an API token instead of a session.
+	Token *TokenGrant
 }
 
 // SignedIn reports whether the principal has a session.
@@ -47,7 +49,14 @@ func (p Principal) subject() Subject {
 	if p.Identity == nil {
 		return Subject{Anonymous: true}
 	}
-	return Subject{Claims: p.Identity.Claims}
+	s := Subject{Claims: p.Identity.Claims}
+	if t := p.Token; t != nil {
+		s.Only = t.Permissions
+		if t.Service != nil {
+			s.Grants = []Rule{*t.Service}
+		}
+	}
+	return s
 }
 
 // SeenClaim is one claim and its values, as shown to a user who has no access.

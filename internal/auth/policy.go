@@ -65,10 +65,18 @@ type Decision struct {
 type Subject struct {
 	Anonymous bool
 	Claims    Claims
+	// Grants, when set, replace the policy's grants (an API token of a service account
+	// carries its own); Only, when set, limits the permissions the subject may use at all
+	// (an API token carries a few).
+	Grants []Rule
+	Only   []Permission
 }
 
 // grantsOf returns the grant rules that apply to subject.
 func (p *Policy) grantsOf(s Subject, anonymous bool) []Rule {
+	if s.Grants != nil {
+		return s.Grants
+	}
 	if s.Anonymous {
 		if !anonymous {
 			return nil
@@ -97,6 +105,9 @@ func (p *Policy) HasAccess(c Claims) bool {
 func (p *Policy) Decide(s Subject, perm Permission, scope Scope, anonymousRead bool) Decision {
 	if !perm.Grantable() {
 		return Decision{Reason: fmt.Sprintf("%q is not a grantable permission", perm)}
+	}
+	if s.Only != nil && !slices.Contains(s.Only, perm) {
+		return Decision{Reason: fmt.Sprintf("the API token does not carry %s", perm)}
 	}
 	grants := p.grantsOf(s, anonymousRead)
 	if len(grants) == 0 {

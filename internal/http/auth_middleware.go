@@ -47,6 +47,9 @@ func (s *Server) protect(rt route) http.Handler {
 	if rt.perm == auth.Public {
 		return rt.handler
 	}
+	if strings.HasPrefix(rt.pattern, apiPrefix) {
+		return s.protectAPI(rt)
+	}
 	check := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		a := s.deps.Auth

@@ -35,6 +35,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}/history", s.handle(s.groupHistory), auth.PermViewDashboard},
 	}
 	rs = append(rs, s.messageRoutes()...)
+	rs = append(rs, s.apiRoutes()...)
+	rs = append(rs, s.tokenRoutes()...)
 	rs = append(rs, s.resetRoutes()...)
 	return append(rs, s.auditRoutes()...)
 }

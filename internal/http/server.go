@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lagboard/lagboard/internal/apitoken"
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
@@ -53,6 +54,9 @@ type Deps struct {
 	// Messages reads single messages from the brokers (blocked-on, dead letters); nil
 	// turns those parts of the group page off.
 	Messages *inspect.Service
+	// Tokens issues and checks the JSON API's bearer tokens; nil turns tokens off (the
+	// API then answers sessions only).
+	Tokens *apitoken.Service
 }
 
 // Server is Lagboard's HTTP handler.
@@ -113,6 +117,10 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 				"method", r.Method, "path", r.URL.Path, "request_id", middleware.GetReqID(r.Context()), "err", err)
 		}
 		msg := errcode.Message(err)
+		if isAPI(r) {
+			writeAPIError(w, status, code, msg)
+			return
+		}
 		if isHTMX(r) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(status)
