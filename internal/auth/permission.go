@@ -34,17 +34,20 @@ const (
 	PermViewAudit     Permission = "audit:view"
 	PermExportAudit   Permission = "audit:export"
 	PermAdmin         Permission = "settings:admin"
+	// PermManageAlerts edits alert rules and silences and acknowledges alerts, within the
+	// clusters and groups the grant reaches.
+	PermManageAlerts Permission = "alerts:manage"
 )
 
 // grantable lists the permissions roles can hold, in a stable order for messages.
 var grantable = []Permission{
 	PermViewDashboard, PermRequestReset, PermApproveReset, PermExecuteReset,
-	PermViewAudit, PermExportAudit, PermAdmin,
+	PermViewAudit, PermExportAudit, PermAdmin, PermManageAlerts,
 }
 
 // writes are the permissions that change a cluster or the dashboard's settings; anonymous
 // users may never hold one.
-var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin}
+var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermManageAlerts}
 
 // Grantable reports whether p is a permission a role can grant (not Public or SignedIn).
 func (p Permission) Grantable() bool { return slices.Contains(grantable, p) }
@@ -68,11 +71,13 @@ const (
 )
 
 // roles maps each role to its permissions. Operators request resets and execute approved
-// ones; approvers approve or reject other people's requests (the reset workflow refuses
-// self-approval); auditors read everything and export the audit trail but change nothing.
+// ones, and run the alerting of the groups they look after (rules, silences,
+// acknowledgements); approvers approve or reject other people's requests (the reset
+// workflow refuses self-approval); auditors read everything and export the audit trail but
+// change nothing.
 var roles = map[Role][]Permission{
 	RoleViewer:   {PermViewDashboard},
-	RoleOperator: {PermViewDashboard, PermRequestReset, PermExecuteReset},
+	RoleOperator: {PermViewDashboard, PermRequestReset, PermExecuteReset, PermManageAlerts},
 	RoleApprover: {PermViewDashboard, PermApproveReset},
 	RoleAuditor:  {PermViewDashboard, PermViewAudit, PermExportAudit},
 	RoleAdmin:    grantable,
