@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lagboard/lagboard/internal/alert"
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
@@ -49,6 +50,9 @@ type Deps struct {
 	// audit entries it writes.
 	Resets *reset.Service
 	Trail  *audit.Recorder
+	// Alerts changes alert rules and silences and acknowledges alerts; the alert routes
+	// answer 503 without it.
+	Alerts *alert.Service
 }
 
 // Server is Lagboard's HTTP handler.
