@@ -101,6 +101,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Resets:       resets,
 			Trail:        trail,
 			Alerts:       alert.NewService(pool, cfg.Alerts.PublicURL),
+			AlertRepeat:  cfg.Alerts.Repeat,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

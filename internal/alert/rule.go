@@ -94,10 +94,10 @@ func InputOf(r storage.AlertRule) RuleInput {
 	in.LagTime = formatSeconds(r.LagSeconds)
 	in.DrainWithin = formatSeconds(r.DrainWithinSeconds)
 	if r.HoldSeconds > 0 {
-		in.Hold = shortDuration(time.Duration(r.HoldSeconds) * time.Second)
+		in.Hold = ShortDuration(time.Duration(r.HoldSeconds) * time.Second)
 	}
 	if r.RepeatSeconds != nil {
-		in.Repeat = shortDuration(time.Duration(*r.RepeatSeconds) * time.Second)
+		in.Repeat = ShortDuration(time.Duration(*r.RepeatSeconds) * time.Second)
 	}
 	return in
 }
@@ -213,9 +213,9 @@ func duration(field, s string, least time.Duration) (time.Duration, error) {
 	case err != nil || d < 0:
 		return 0, FieldError(field, "%q is not a duration such as 90s, 10m or 1h30m", s)
 	case d < least:
-		return 0, FieldError(field, "must be at least %s", shortDuration(least))
+		return 0, FieldError(field, "must be at least %s", ShortDuration(least))
 	case d > maxDuration:
-		return 0, FieldError(field, "must be at most %s", shortDuration(maxDuration))
+		return 0, FieldError(field, "must be at most %s", ShortDuration(maxDuration))
 	case d%time.Second != 0:
 		return 0, FieldError(field, "%q is not a whole number of seconds", s)
 	}
@@ -296,11 +296,12 @@ func formatSeconds(s *float64) string {
 	if s == nil {
 		return ""
 	}
-	return shortDuration(time.Duration(*s * float64(time.Second)))
+	return ShortDuration(time.Duration(*s * float64(time.Second)))
 }
 
-// shortDuration formats d as time.ParseDuration reads it, without zero units: 1h, 90s, 1h30m.
-func shortDuration(d time.Duration) string {
+// ShortDuration formats d as time.ParseDuration reads it, without zero units: 1h, 90s,
+// 1h30m.
+func ShortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

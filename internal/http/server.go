@@ -51,8 +51,10 @@ type Deps struct {
 	Resets *reset.Service
 	Trail  *audit.Recorder
 	// Alerts changes alert rules and silences and acknowledges alerts; the alert routes
-	// answer 503 without it.
-	Alerts *alert.Service
+	// answer 503 without it. AlertRepeat is the configured default repeat interval, which
+	// the rule form mentions.
+	Alerts      *alert.Service
+	AlertRepeat time.Duration
 }
 
 // Server is Lagboard's HTTP handler.
