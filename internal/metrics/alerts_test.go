@@ -31,9 +31,9 @@ func TestCollectorReportsDrainAndAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := func(v float64) *float64 { return &v }
-	lag := int64(100)
+	lag, expired := int64(100), int64(25)
 	groups := []storage.GroupState{
-		{Group: "orders", Topics: []string{"a", "b", "c"}, Lag: &lag, Health: "STOP", LagTimeSource: "unknown", PolledAt: now},
+		{Group: "orders", Topics: []string{"a", "b", "c"}, Lag: &lag, Expired: &expired, Health: "STOP", LagTimeSource: "unknown", PolledAt: now},
 	}
 	drains := []storage.TopicDrain{
 		{Group: "orders", Topic: "a", State: storage.DrainGrowing, LagRate: f(3), ProduceRate: f(10), ConsumeRate: f(7)},
@@ -59,6 +59,9 @@ lagboard_group_drain_seconds{cluster="prod",group="orders",topic="b"} 120
 # TYPE lagboard_group_lag_growth_rate gauge
 lagboard_group_lag_growth_rate{cluster="prod",group="orders",topic="a"} 3
 lagboard_group_lag_growth_rate{cluster="prod",group="orders",topic="b"} -0.5
+# HELP lagboard_group_expired_messages Messages deleted by retention before the group read them, summed over its queues; absent when unknown.
+# TYPE lagboard_group_expired_messages gauge
+lagboard_group_expired_messages{cluster="prod",group="orders"} 25
 # HELP lagboard_alert_firing 1 for each alert firing now, by the rule that fires it.
 # TYPE lagboard_alert_firing gauge
 lagboard_alert_firing{cluster="prod",group="orders",rule="stuck"} 1
@@ -77,7 +80,7 @@ lagboard_alert_delivery_failures_total{receiver="webhook"} 0
 # TYPE lagboard_alert_sender_active gauge
 lagboard_alert_sender_active 0
 `
-	names := []string{"lagboard_group_drain_seconds", "lagboard_group_lag_growth_rate", "lagboard_alert_firing",
+	names := []string{"lagboard_group_drain_seconds", "lagboard_group_lag_growth_rate", "lagboard_group_expired_messages", "lagboard_alert_firing",
 		"lagboard_alert_notifications_pending", "lagboard_alert_oldest_pending_seconds", "lagboard_alert_delivery_failures_total",
 		"lagboard_alert_sender_active"}
 	if err := testutil.CollectAndCompare(col, strings.NewReader(want), names...); err != nil {

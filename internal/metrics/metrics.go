@@ -37,6 +37,9 @@ var (
 	clientsDesc = prometheus.NewDesc("lagboard_group_clients",
 		"Online clients of the group; absent when unknown.",
 		[]string{"cluster", "group"}, nil)
+	expiredDesc = prometheus.NewDesc("lagboard_group_expired_messages",
+		"Messages deleted by retention before the group read them, summed over its queues; absent when unknown.",
+		[]string{"cluster", "group"}, nil)
 	dataAgeDesc = prometheus.NewDesc("lagboard_group_data_age_seconds",
 		"Seconds since the group was last read successfully.",
 		[]string{"cluster", "group"}, nil)
@@ -80,7 +83,7 @@ func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collec
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
+	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, expiredDesc, dataAgeDesc,
 		cyclesDesc, failuresDesc, durationDesc, staleDesc, lastOKDesc, scrapeErrDesc} {
 		ch <- d
 	}
@@ -114,6 +117,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if h.Clients != nil {
 			ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(*h.Clients), h.Cluster, h.Group)
+		}
+		if h.Expired != nil {
+			ch <- prometheus.MustNewConstMetric(expiredDesc, prometheus.GaugeValue, float64(*h.Expired), h.Cluster, h.Group)
 		}
 		ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, now.Sub(h.PolledAt).Seconds(), h.Cluster, h.Group)
 	}

@@ -40,12 +40,14 @@ type GroupHealth struct {
 	Health   string    `db:"health"`
 	Clients  *int32    `db:"clients"`
 	PolledAt time.Time `db:"polled_at"`
+	// Expired counts messages deleted before the group read them; nil when unknown.
+	Expired *int64 `db:"expired"`
 }
 
 // GroupHealths returns every group's status across clusters.
 func GroupHealths(ctx context.Context, db DBTX) ([]GroupHealth, error) {
 	rows, err := db.Query(ctx, `
-		SELECT c.name AS cluster, g.group_name, g.health, g.clients, g.polled_at
+		SELECT c.name AS cluster, g.group_name, g.health, g.clients, g.polled_at, g.expired
 		FROM group_state g JOIN cluster c ON c.id = g.cluster_id ORDER BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("group healths: %w", err)
