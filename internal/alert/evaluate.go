@@ -104,7 +104,9 @@ func (e *Evaluator) evaluate(ctx context.Context, tx pgx.Tx, cluster string, c s
 	if len(active) == 0 && len(states) == 0 {
 		return nil
 	}
-	rd := &round{e: e, cluster: cluster, now: c.At, groups: map[string]storage.AlertGroup{}}
+	// Postgres keeps microseconds: a notification says the same time as the state it
+	// came from, whether read back or not.
+	rd := &round{e: e, cluster: cluster, now: c.At.Truncate(time.Microsecond), groups: map[string]storage.AlertGroup{}}
 	if rd.silences, err = storage.ActiveSilences(ctx, tx, c.At); err != nil {
 		return err
 	}
