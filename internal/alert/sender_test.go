@@ -357,3 +357,51 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestSlackMessage: a Slack-compatible incoming webhook gets a JSON object with the text
+// of the notification in Slack's markup, a link to the group's page, and the idempotency
+// key as a header; a failure shows the webhook's URL without its secret path.
+func TestSlackMessage(t *testing.T) {
+	w := newWorld(t)
+	var (
+		mu   sync.Mutex
+		msgs []map[string]any
+		keys []string
+		fail = true
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil || r.URL.Path != "/services/T0/B0/secret" {
+			http.Error(rw, "bad", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			fail = false
+			http.Error(rw, "no_service", http.StatusNotFound)
+			return
+		}
+		msgs, keys = append(msgs, m), append(keys, r.Header.Get(alert.HeaderIdempotencyKey))
+	}))
+	defer srv.Close()
+	w.rule(storage.AlertRule{Name: "to slack", Statuses: []string{"STALL"}, ReceiverKind: alert.Slack,
+		ReceiverURL: srv.URL + "/services/T0/B0/secret"})
+	startSender(t, alert.SenderOptions{Pool: w.pool, RetryMin: 20 * time.Millisecond})
+	w.poll([]group{{name: "a<b>&c", health: "STALL", lag: 1500}})
+	waitFor(t, 10*time.Second, "the message", func() bool { mu.Lock(); defer mu.Unlock(); return len(msgs) == 1 })
+	text, _ := msgs[0]["text"].(string)
+	want := ":rotating_light: *STALL: a&lt;b&gt;&amp;c on prod (to slack)*\nreason of STALL\nlag 1,500 · lag in time 0 s · " +
+		"time to drain: measuring\n<https://lagboard.example.com/clusters/prod/groups/a%3Cb%3E&c|Open a&lt;b&gt;&amp;c in Lagboard>"
+	if text != want || len(msgs[0]) != 1 {
+		t.Errorf("message %q\nwant    %q", text, want)
+	}
+	rows, err := storage.RecentNotifications(context.Background(), w.pool, 1)
+	if err != nil || keys[0] != rows[0].Key || rows[0].Attempts != 2 {
+		t.Fatalf("key %s, row %+v, %v", keys[0], rows, err)
+	}
+	if e := deref(rows[0].LastError); !strings.Contains(e, "404 Not Found: no_service") || strings.Contains(e, "secret") ||
+		!strings.Contains(e, srv.URL+"/…") {
+		t.Errorf("recorded error %q", e)
+	}
+}
