@@ -115,7 +115,7 @@ CREATE TABLE alert_outbox (
     payload         jsonb NOT NULL,                -- the notification; rendered per receiver when sent
     state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'given_up')),
     attempts        integer NOT NULL DEFAULT 0,
-    next_at         timestamptz NOT NULL,
+    next_at         timestamptz NOT NULL DEFAULT now(), -- due at once: the sender's clock decides
     last_attempt_at timestamptz,
     last_error      text,
     delivered_at    timestamptz,

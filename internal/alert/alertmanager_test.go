@@ -72,7 +72,7 @@ func TestAlertmanagerGetsAlertAndResolution(t *testing.T) {
 	admin := mqadmin.New(mqadmin.Options{})
 	defer admin.Close()
 	p := poller.New(poller.Config{Cluster: "local", ClusterID: c.ID, NamesrvAddrs: []string{rmq.NamesrvAddr},
-		Admin: admin, Pool: pool, Interval: time.Second, InCycle: eval.Step("local"), Logger: logger})
+		Admin: admin, Pool: pool, Interval: 3 * time.Second, InCycle: eval.Step("local"), Logger: logger})
 	startSender(t, alert.SenderOptions{Pool: pool, BaseURL: "http://lagboard.test", Logger: logger})
 
 	// pollUntil polls every half second until the group's stored state satisfies cond.

@@ -57,19 +57,20 @@ const outboxColumns = `id, idempotency_key::text AS idempotency_key, created_at,
 	alert_key, kind, receiver_kind, receiver_url, receiver_secret, payload, state, attempts, next_at, last_attempt_at,
 	last_error, delivered_at, retried_at`
 
-// QueueNotifications writes notifications to the outbox and signals the sender, which
-// hears of them when the transaction commits.
+// QueueNotifications writes notifications to the outbox, due at once, and signals the
+// sender, which hears of them when the transaction commits. They are due by the database's
+// clock, not by CreatedAt: a poller's clock need not be the sender's.
 func QueueNotifications(ctx context.Context, tx pgx.Tx, rows []OutboxRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"alert_outbox"},
 		[]string{"idempotency_key", "created_at", "rule_id", "rule_name", "cluster", "group_name", "alert_key", "kind",
-			"receiver_kind", "receiver_url", "receiver_secret", "payload", "next_at"},
+			"receiver_kind", "receiver_url", "receiver_secret", "payload"},
 		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			r := rows[i]
 			return []any{r.Key, r.CreatedAt, r.RuleID, r.RuleName, r.Cluster, r.Group, r.AlertKey, r.Kind,
-				r.ReceiverKind, r.ReceiverURL, r.ReceiverSecret, string(r.Payload), r.CreatedAt}, nil
+				r.ReceiverKind, r.ReceiverURL, r.ReceiverSecret, string(r.Payload)}, nil
 		}))
 	if err != nil {
 		return fmt.Errorf("queue notifications: %w", err)
