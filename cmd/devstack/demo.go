@@ -59,13 +59,15 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(logf, nil))
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, "devstack: "+format+"\n", a...) }
 
-	say("starting Postgres and RocketMQ %s (first start resolves nothing: jars come from scripts/deps.sh)", versions[0])
+	say("starting Postgres, Alertmanager and RocketMQ %s (first start resolves nothing: jars come from scripts/deps.sh)", versions[0])
 	var (
 		pg  *stack.Postgres
+		am  *stack.Alertmanager
 		rmq *stack.RocketMQ
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { pg, err = stack.StartPostgres(gctx); return err })
+	g.Go(func() (err error) { am, err = stack.StartAlertmanager(gctx); return err })
 	g.Go(func() (err error) {
 		rmq, err = stack.StartRocketMQ(gctx, stack.RocketMQOptions{Version: versions[0]})
 		return err
@@ -73,6 +75,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	err = g.Wait()
 	if pg != nil {
 		defer pg.Stop() //nolint:errcheck // best effort on the way out
+	}
+	if am != nil {
+		defer am.Stop() //nolint:errcheck // best effort on the way out
 	}
 	if rmq != nil {
 		defer rmq.Stop() //nolint:errcheck // best effort on the way out
@@ -143,6 +148,9 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := waitHTTP(ctx, web, dashURL+"/readyz"); err != nil {
 		return err
 	}
+	if err := demoRules(ctx, pg.URL("lagboard"), dashURL, am.URL()); err != nil {
+		return err
+	}
 
 	g.Go(func() error { return runTraffic(gctx, rmq.NamesrvAddr, rmq.BrokerAddr, rmq.ProxyAddr, logger) })
 	g.Go(func() error {
@@ -154,7 +162,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	})
 
-	banner(stdout, dashURL, issuer, rmq, logDir)
+	banner(stdout, dashURL, issuer, am.URL(), rmq, logDir)
 	err = g.Wait()
 	say("stopping")
 	if ctx.Err() != nil {
@@ -163,10 +171,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
-func banner(w io.Writer, dashURL, issuer string, rmq *stack.RocketMQ, logDir string) {
+func banner(w io.Writer, dashURL, issuer, amURL string, rmq *stack.RocketMQ, logDir string) {
 	fmt.Fprintf(w, "\n  Lagboard is running: %s\n\n", dashURL)
 	fmt.Fprintf(w, "  RocketMQ %s   name server %s   broker %s   proxy (gRPC) %s\n", rmq.Version, rmq.NamesrvAddr,
 		rmq.BrokerAddr, rmq.ProxyAddr)
+	fmt.Fprintf(w, "  Alertmanager   %s   the demo's alert rules send here (%s/alerts)\n", amURL, dashURL)
 	fmt.Fprintf(w, "  Dev sign-in    %s   users (password lagboard-<user>):\n", issuer)
 	var names []string
 	for _, u := range devidp.DemoUsers() {

@@ -18,9 +18,9 @@ import (
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
-// test starts Postgres and every RocketMQ version once, runs the command with their
-// addresses in LAGBOARD_TEST_* variables, stops everything and exits with the command's
-// status.
+// test starts Postgres, Alertmanager and every RocketMQ version once, runs the command with
+// their addresses in LAGBOARD_TEST_* variables, stops everything and exits with the
+// command's status.
 func test(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
@@ -98,6 +98,16 @@ func startTestStack(ctx context.Context, versions []string, out io.Writer) ([]st
 		}
 		add(stacktest.EnvPostgres+"="+pg.URL("postgres"), pg.Stop)
 		fmt.Fprintf(out, "devstack: postgres on 127.0.0.1:%d (%s)\n", pg.Port, time.Since(t).Round(100*time.Millisecond))
+		return nil
+	})
+	g.Go(func() error {
+		t := time.Now()
+		am, err := stack.StartAlertmanager(gctx)
+		if err != nil {
+			return err
+		}
+		add(stacktest.EnvAlertmanager+"="+am.URL(), am.Stop)
+		fmt.Fprintf(out, "devstack: alertmanager on %s (%s)\n", am.URL(), time.Since(t).Round(100*time.Millisecond))
 		return nil
 	})
 	for _, v := range versions {

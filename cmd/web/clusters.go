@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lagboard/lagboard/internal/alert"
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
 	"github.com/lagboard/lagboard/internal/inspect"
@@ -30,7 +31,9 @@ type clusters struct {
 	pollers []*poller.Poller
 }
 
-func newClusters(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) (*clusters, error) {
+// newClusters records the configured clusters and makes their pollers, each evaluating
+// alerts with eval in its cycles.
+func newClusters(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, eval *alert.Evaluator, logger *slog.Logger) (*clusters, error) {
 	cs := &clusters{cfg: cfg.Clusters}
 	for _, c := range cfg.Clusters {
 		stored, err := storage.UpsertCluster(ctx, pool, c.Name, c.NamesrvAddrs)
@@ -44,6 +47,7 @@ func newClusters(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log
 			Cluster: c.Name, ClusterID: stored.ID, NamesrvAddrs: c.NamesrvAddrs,
 			Admin: admin, Pool: pool, Logger: logger.With("component", "poller"),
 			Interval: c.PollInterval, Health: poller.HealthRules{Window: cfg.HealthWindow},
+			DrainWindow: cfg.Alerts.DrainWindow, InCycle: eval.Step(c.Name),
 		}))
 	}
 	return cs, nil
@@ -97,9 +101,9 @@ func (cs *clusters) close() {
 }
 
 // metricsHandler serves Go runtime, process and Lagboard metrics from a registry of its own.
-func metricsHandler(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) http.Handler {
+func metricsHandler(db storage.DBTX, pollers []*poller.Poller, alerts metrics.Alerts, logger *slog.Logger) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.New(db, pollers, logger))
+		metrics.New(db, pollers, logger).WithAlerts(alerts))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
 }

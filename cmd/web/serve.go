@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/lagboard/lagboard/internal/alert"
 	"github.com/lagboard/lagboard/internal/apitoken"
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
@@ -22,6 +23,7 @@ import (
 	"github.com/lagboard/lagboard/internal/discovery"
 	lbhttp "github.com/lagboard/lagboard/internal/http"
 	"github.com/lagboard/lagboard/internal/inspect"
+	"github.com/lagboard/lagboard/internal/metrics"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/static"
@@ -43,7 +45,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 	defer pool.Close()
-	clusters, err := newClusters(startCtx, cfg, pool, logger)
+	eval := &alert.Evaluator{BaseURL: cfg.Alerts.PublicURL, Repeat: cfg.Alerts.Repeat, Logger: logger.With("component", "alert")}
+	clusters, err := newClusters(startCtx, cfg, pool, eval, logger)
 	if err != nil {
 		return err
 	}
@@ -66,6 +69,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	for _, r := range cfg.Reset.Approvals {
 		rules = append(rules, reset.ApprovalRule{Cluster: r.Cluster, Group: r.Group, Count: r.Count})
 	}
+	sender := alert.NewSender(alert.SenderOptions{Pool: pool, Logger: logger.With("component", "alert"),
+		BaseURL: cfg.Alerts.PublicURL, GiveUpAfter: cfg.Alerts.GiveUpAfter})
 	resets := reset.New(reset.Options{Pool: pool, Clusters: clusters.resetClusters(), Logger: logger.With("component", "reset"),
 		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow})
 	// SIGHUP reloads the access policy; registered before listening so that a reload sent
@@ -90,7 +95,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Readiness:    storage.Readiness{Pool: pool, Migrations: migs},
 			Version:      version,
 			Auth:         authn,
-			Metrics:      metricsHandler(pool, clusters.pollers, logger),
+			Metrics:      metricsHandler(pool, clusters.pollers, metrics.Alerts{Sender: sender, Evaluator: eval}, logger),
 			MetricsToken: cfg.MetricsToken,
 			Store:        pool,
 			Audit:        pool,
@@ -99,6 +104,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Trail:        trail,
 			Messages:     inspect.New(clusters.inspectClusters(), trail),
 			Tokens:       apitoken.New(pool),
+			Alerts:       alert.NewService(pool, cfg.Alerts.PublicURL),
+			AlertRepeat:  cfg.Alerts.Repeat,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -108,6 +115,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return authn.Run(gctx, hup) })
 	g.Go(func() error { return resets.Run(gctx) })
+	g.Go(func() error { return sender.Run(gctx) })
 	for _, p := range clusters.pollers {
 		g.Go(func() error { return p.Run(gctx) })
 	}

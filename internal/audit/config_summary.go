@@ -23,6 +23,16 @@ type ConfigSummary struct {
 	Auth            AuthSummary      `json:"auth"`
 	TrustedProxies  []string         `json:"trusted_proxies"`
 	MetricsTokenSet bool             `json:"metrics_token_set"`
+	Alerts          AlertsSummary    `json:"alerts"`
+}
+
+// AlertsSummary is the alerting configuration (alert rules themselves are audited one by
+// one as they change).
+type AlertsSummary struct {
+	PublicURL   string `json:"public_url"`
+	Repeat      string `json:"repeat_interval"`
+	GiveUpAfter string `json:"give_up_after"`
+	DrainWindow string `json:"drain_window"`
 }
 
 // DatabaseSummary is where the server keeps its data, without the password.
@@ -68,6 +78,8 @@ func SummarizeConfig(cfg config.Config, policyDigest string) ConfigSummary {
 		HealthWindow: cfg.HealthWindow.String(), LogLevel: cfg.LogLevel.String(),
 		ShutdownTimeout: cfg.ShutdownTimeout.String(), StartupTimeout: cfg.StartupCheckTimeout.String(),
 		TrustedProxies: []string{}, MetricsTokenSet: cfg.MetricsToken != "",
+		Alerts: AlertsSummary{PublicURL: cfg.Alerts.PublicURL, Repeat: cfg.Alerts.Repeat.String(),
+			GiveUpAfter: cfg.Alerts.GiveUpAfter.String(), DrainWindow: cfg.Alerts.DrainWindow.String()},
 	}
 	for _, c := range cfg.Clusters {
 		s.Clusters = append(s.Clusters, ClusterSummary{Name: c.Name, NameServers: nonNil(c.NamesrvAddrs),

@@ -67,7 +67,8 @@ func TestSummarizeConfigHasNoSecrets(t *testing.T) {
 		Auth: config.Auth{OIDC: config.OIDC{Issuer: "https://idp.test", ClientID: "lagboard", ClientSecret: "oidc-client-secret",
 			RedirectURL: "https://lagboard.test/auth/callback", Scopes: []string{"openid"}, GroupsClaim: "groups", NameClaim: "name"},
 			PolicyFile: "/etc/lagboard/policy.yaml", CookieSecure: true, SessionIdleTimeout: time.Hour, SessionLifetime: 8 * time.Hour},
-		Audit: config.Audit{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
+		Audit:  config.Audit{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
+		Alerts: config.Alerts{PublicURL: "https://lagboard.test", Repeat: 4 * time.Hour, GiveUpAfter: 24 * time.Hour, DrainWindow: 5 * time.Minute},
 	}
 	b, err := json.Marshal(SummarizeConfig(cfg, "abc123"))
 	if err != nil {
@@ -80,7 +81,8 @@ func TestSummarizeConfigHasNoSecrets(t *testing.T) {
 	}
 	for _, want := range []string{`"host":"db.internal"`, `"port":"5433"`, `"user":"lagboard"`, `"name_servers":["10.0.0.1:9876","10.0.0.2:9876"]`,
 		`"poll_interval":"10s"`, `"access_key":"lagboard-ro"`, `"tls":"on"`, `"client_id":"lagboard"`, `"policy_sha256":"abc123"`,
-		`"trusted_proxies":["10.0.0.0/8"]`, `"metrics_token_set":true`, `"session_idle_timeout":"1h0m0s"`} {
+		`"trusted_proxies":["10.0.0.0/8"]`, `"metrics_token_set":true`, `"session_idle_timeout":"1h0m0s"`,
+		`"alerts":{"public_url":"https://lagboard.test","repeat_interval":"4h0m0s","give_up_after":"24h0m0s","drain_window":"5m0s"}`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("summary lacks %s: %s", want, b)
 		}

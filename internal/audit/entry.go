@@ -36,6 +36,19 @@ const (
 	ActionResetNotHonoured Action = "reset.not_honoured"
 )
 
+// Actions of alerting (internal/alert): rule changes, silences, acknowledgements and
+// notifications put back in the queue. Rule entries name the rule in Parameters as
+// "rule_id" and hold it without its secret in Before and After.
+const (
+	ActionAlertRuleCreated  Action = "alert.rule_created"
+	ActionAlertRuleChanged  Action = "alert.rule_changed"
+	ActionAlertRuleDeleted  Action = "alert.rule_deleted"
+	ActionAlertSilenced     Action = "alert.silenced"
+	ActionAlertSilenceEnded Action = "alert.silence_ended"
+	ActionAlertAcknowledged Action = "alert.acknowledged"
+	ActionAlertRetried      Action = "alert.notification_retried"
+)
+
 // ActionArchived records an archival (Archive): old entries moved out of the table into a
 // file. Its Parameters are an ArchiveRecord.
 const ActionArchived Action = "audit.archived"

@@ -77,5 +77,58 @@ func reaches(patterns []string, name string) bool {
 	return matchAny(patterns, name)
 }
 
-// CheckPattern says what is wrong with a cluster or group pattern, nil when it is one.
+// CheckPattern says what is wrong with a cluster or group pattern, as policy grants and
+// alert rules take them, or nil.
 func CheckPattern(p string) error { return checkPattern(p) }
+
+// MatchPattern reports whether name matches the glob pattern.
+func MatchPattern(pattern, name string) bool { return matchGlob(pattern, name) }
+
+// within reports whether every name pattern p matches is also matched by g. It answers
+// true only when it can tell for sure (a false "no" refuses something allowed, which the
+// user can narrow; a false "yes" would grant more than the policy does): g matches
+// everything, g is p, g is a prefix followed by "*" and p starts with that prefix before
+// any "*" of its own, or the same with a suffix.
+func within(p, g string) bool {
+	switch {
+	case isAll(g) || p == g:
+		return true
+	case !strings.Contains(g, "*"):
+		return false
+	}
+	gPre, gSuf, gMid := globEnds(g)
+	pPre, pSuf, _ := globEnds(p)
+	if !strings.Contains(p, "*") {
+		return matchGlob(g, p)
+	}
+	if gMid {
+		return false // a "*" in the middle of g: not worth the general case
+	}
+	return strings.HasPrefix(pPre, gPre) && strings.HasSuffix(pSuf, gSuf)
+}
+
+// overlap reports whether some name could match both patterns. It answers false only when
+// their literal prefixes or suffixes rule it out.
+func overlap(a, b string) bool {
+	switch {
+	case !strings.Contains(a, "*"):
+		return matchGlob(b, a)
+	case !strings.Contains(b, "*"):
+		return matchGlob(a, b)
+	}
+	aPre, aSuf, _ := globEnds(a)
+	bPre, bSuf, _ := globEnds(b)
+	prefixes := strings.HasPrefix(aPre, bPre) || strings.HasPrefix(bPre, aPre)
+	suffixes := strings.HasSuffix(aSuf, bSuf) || strings.HasSuffix(bSuf, aSuf)
+	return prefixes && suffixes
+}
+
+// globEnds splits a pattern with at least one "*" into the literal text before the first
+// and after the last, and whether there is more than one "*" with text between.
+func globEnds(p string) (prefix, suffix string, middle bool) {
+	first, last := strings.Index(p, "*"), strings.LastIndex(p, "*")
+	if first < 0 {
+		return p, p, false
+	}
+	return p[:first], p[last+1:], strings.Trim(p[first:last+1], "*") != ""
+}

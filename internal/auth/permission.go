@@ -39,17 +39,20 @@ const (
 	// back to its group's retry topic.
 	PermReadMessages   Permission = "messages:read"
 	PermResendMessages Permission = "messages:resend"
+	// PermManageAlerts edits alert rules and silences and acknowledges alerts, within the
+	// clusters and groups the grant reaches.
+	PermManageAlerts Permission = "alerts:manage"
 )
 
 // grantable lists the permissions roles can hold, in a stable order for messages.
 var grantable = []Permission{
 	PermViewDashboard, PermRequestReset, PermApproveReset, PermExecuteReset,
-	PermViewAudit, PermExportAudit, PermAdmin, PermReadMessages, PermResendMessages,
+	PermViewAudit, PermExportAudit, PermAdmin, PermReadMessages, PermResendMessages, PermManageAlerts,
 }
 
 // writes are the permissions that change a cluster or the dashboard's settings; anonymous
 // users may never hold one.
-var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermResendMessages}
+var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermResendMessages, PermManageAlerts}
 
 // Grantable reports whether p is a permission a role can grant (not Public or SignedIn).
 func (p Permission) Grantable() bool { return slices.Contains(grantable, p) }
@@ -73,13 +76,14 @@ const (
 )
 
 // roles maps each role to its permissions. Operators request resets and execute approved
-// ones, and read message bodies to see what a group fails on; approvers approve or reject
+// ones, read message bodies to see what a group fails on, and run the alerting of the
+// groups they look after (rules, silences, acknowledgements); approvers approve or reject
 // other people's requests (the reset workflow refuses self-approval); auditors read
 // everything and export the audit trail but change nothing. Only admins send dead letters
 // back.
 var roles = map[Role][]Permission{
 	RoleViewer:   {PermViewDashboard},
-	RoleOperator: {PermViewDashboard, PermRequestReset, PermExecuteReset, PermReadMessages},
+	RoleOperator: {PermViewDashboard, PermRequestReset, PermExecuteReset, PermReadMessages, PermManageAlerts},
 	RoleApprover: {PermViewDashboard, PermApproveReset},
 	RoleAuditor:  {PermViewDashboard, PermViewAudit, PermExportAudit},
 	RoleAdmin:    grantable,

@@ -87,7 +87,7 @@ func TestPolicyErrorsCarryLineNumbers(t *testing.T) {
 		{"bad permission", "grants: []\ndeny:\n  - values: [a]\n    permissions: [reset:everything]\n    clusters: [\"*\"]\n    consumer_groups: [\"*\"]\n",
 			[]string{`policy.yaml:4: deny[0].permissions: "reset:everything" is not one of`}},
 		{"anonymous writer", "grants: []\nanonymous:\n  - role: operator\n    clusters: [\"*\"]\n    consumer_groups: [\"*\"]\n",
-			[]string{`policy.yaml:3: anonymous[0].role: operator includes write permissions (reset:request, reset:execute)`}},
+			[]string{`policy.yaml:3: anonymous[0].role: operator includes write permissions (reset:request, reset:execute, alerts:manage)`}},
 		{"role in deny", "grants: []\ndeny:\n  - values: [a]\n    role: admin\n    clusters: [\"*\"]\n    consumer_groups: [\"*\"]\n",
 			[]string{`policy.yaml:4: deny[0]: unknown key "role"`}},
 		{"alias", "grants:\n  - &g {values: [a], role: viewer, clusters: [\"*\"], consumer_groups: [\"*\"]}\n  - *g\n",

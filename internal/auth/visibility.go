@@ -138,3 +138,38 @@ func (v Visibility) Everywhere() bool {
 	}
 	return false
 }
+
+// Covers reports whether the permission reaches every group that the cluster and group
+// patterns together can match, as alert rules and silences need: someone may set one up
+// only for what they could act on group by group. A grant covers the patterns when one of
+// its cluster patterns holds each cluster pattern and one of its group patterns holds each
+// group pattern; a deny rule that could match any of them refuses.
+func (v Visibility) Covers(clusters, groups []string) bool {
+	if len(clusters) == 0 || len(groups) == 0 {
+		return false
+	}
+	for _, c := range clusters {
+		for _, g := range groups {
+			if !v.coversOne(c, g) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (v Visibility) coversOne(cluster, group string) bool {
+	for _, d := range v.denies {
+		if slices.ContainsFunc(d.Clusters, func(p string) bool { return overlap(p, cluster) }) &&
+			slices.ContainsFunc(d.Groups, func(p string) bool { return overlap(p, group) }) {
+			return false
+		}
+	}
+	for _, g := range v.grants {
+		if slices.ContainsFunc(g.Clusters, func(p string) bool { return within(cluster, p) }) &&
+			slices.ContainsFunc(g.Groups, func(p string) bool { return within(group, p) }) {
+			return true
+		}
+	}
+	return false
+}

@@ -90,3 +90,52 @@ func TestVisibilityPatterns(t *testing.T) {
 		t.Errorf("patterns not sorted: %v", allow)
 	}
 }
+
+// TestVisibilityCovers: alert rules and silences are set up only for patterns a grant holds
+// whole. Every answer "covers" is checked against Group for many names the patterns match:
+// a pattern pair it covers never reaches a group the user could not act on.
+func TestVisibilityCovers(t *testing.T) {
+	p := mustParse(t, visibilityPolicy)
+	billing := p.Visibility(Subject{Claims: Claims{"groups": {"billing"}}}, PermRequestReset, false)
+	noSecret := p.Visibility(Subject{Claims: Claims{"groups": {"all", "no-secret"}}}, PermViewDashboard, false)
+	tests := []struct {
+		name             string
+		v                Visibility
+		clusters, groups []string
+		want             bool
+	}{
+		{"one group", billing, []string{"prod-eu"}, []string{"billing-a"}, true},
+		{"the grant's own patterns", billing, []string{"prod-*"}, []string{"billing-*", "*-invoices"}, true},
+		{"narrower prefixes", billing, []string{"prod-eu-*"}, []string{"billing-x*"}, true},
+		{"narrower suffix", billing, []string{"prod-eu"}, []string{"eu-*-invoices"}, true},
+		{"every cluster", billing, []string{"*"}, []string{"billing-*"}, false},
+		{"every group", billing, []string{"prod-eu"}, []string{"*"}, false},
+		{"one group outside", billing, []string{"prod-eu"}, []string{"billing-a", "orders"}, false},
+		{"cluster outside", billing, []string{"staging"}, []string{"billing-a"}, false},
+		{"nothing", billing, nil, []string{"billing-a"}, false},
+		{"everything but a deny", noSecret, []string{"*"}, []string{"*"}, false},
+		{"clear of the deny", noSecret, []string{"*"}, []string{"orders-*"}, true},
+		{"might meet the deny", noSecret, []string{"staging"}, []string{"s*"}, false},
+		{"exactly denied", noSecret, []string{"staging"}, []string{"secret-x"}, false},
+	}
+	names := []string{"prod-eu", "prod-eu-1", "prod-us", "staging", "dev", "billing-a", "billing-xy", "eu-invoices",
+		"eu-x-invoices", "orders", "orders-1", "secret-x", "s", "secret-"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.v.Covers(tt.clusters, tt.groups)
+			if got != tt.want {
+				t.Fatalf("Covers(%q, %q) = %v, want %v", tt.clusters, tt.groups, got, tt.want)
+			}
+			if !got {
+				return
+			}
+			for _, c := range names {
+				for _, g := range names {
+					if matchAny(tt.clusters, c) && matchAny(tt.groups, g) && !tt.v.Group(c, g) {
+						t.Errorf("covers %q %q, yet %s/%s is not reached", tt.clusters, tt.groups, c, g)
+					}
+				}
+			}
+		})
+	}
+}

@@ -40,6 +40,8 @@ type Config struct {
 	HealthWindow time.Duration
 	// MetricsToken, when set, is the bearer token /metrics requires (LAGBOARD_METRICS_TOKEN).
 	MetricsToken string
+	// Alerts configures alerting and time to drain (see alerts.go).
+	Alerts Alerts
 }
 
 // Cluster is one RocketMQ cluster, reached through its name servers.
@@ -126,6 +128,7 @@ func Load(getenv func(string) string) (Config, error) {
 	errs = append(errs, loadReset(getenv, &cfg)...)
 	auth, authErrs := loadAuth(getenv)
 	cfg.Auth, errs = auth, append(errs, authErrs...)
+	errs = append(errs, loadAlerts(getenv, &cfg)...)
 	return cfg, errors.Join(errs...)
 }
 

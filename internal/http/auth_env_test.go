@@ -20,6 +20,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/lagboard/lagboard/internal/alert"
 	"github.com/lagboard/lagboard/internal/apitoken"
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
@@ -140,7 +141,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	env.auth, env.logger, env.trail = a, logger, trail
 	deps := Deps{Logger: logger, Assets: assets, Readiness: alwaysReady{}, Version: "test", Auth: a,
-		Store: env.pool, Trail: trail, Tokens: apitoken.New(env.pool), Watched: []WatchedCluster{{"prod", 10 * time.Second}, {"staging", 10 * time.Second}}}
+		Store: env.pool, Trail: trail, Tokens: apitoken.New(env.pool), Alerts: alert.NewService(env.pool, env.URL),
+		Watched: []WatchedCluster{{"prod", 10 * time.Second}, {"staging", 10 * time.Second}}}
 	if o.deps != nil {
 		o.deps(env, &deps)
 	}

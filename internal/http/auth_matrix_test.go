@@ -20,11 +20,11 @@ import (
 // internal/auth shows up here as a failing expectation rather than silently.
 var expectedPerms = map[string][]auth.Permission{
 	"viewer":   {auth.PermViewDashboard},
-	"operator": {auth.PermViewDashboard, auth.PermRequestReset, auth.PermExecuteReset, auth.PermReadMessages},
+	"operator": {auth.PermViewDashboard, auth.PermRequestReset, auth.PermExecuteReset, auth.PermReadMessages, auth.PermManageAlerts},
 	"approver": {auth.PermViewDashboard, auth.PermApproveReset},
 	"auditor":  {auth.PermViewDashboard, auth.PermViewAudit, auth.PermExportAudit},
 	"admin": {auth.PermViewDashboard, auth.PermRequestReset, auth.PermApproveReset, auth.PermExecuteReset,
-		auth.PermViewAudit, auth.PermExportAudit, auth.PermAdmin, auth.PermReadMessages, auth.PermResendMessages},
+		auth.PermViewAudit, auth.PermExportAudit, auth.PermAdmin, auth.PermReadMessages, auth.PermResendMessages, auth.PermManageAlerts},
 }
 
 var routeParam = regexp.MustCompile(`\{(\w+)(:[^}]*)?\}`)

@@ -70,6 +70,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Per viewer, so never in the shared cache entry (m is a copy of it).
 	m.CanRequestReset = s.deps.Auth.Allowed(r.Context(), auth.PermRequestReset, auth.Scope{Cluster: cluster, Group: group})
+	m.CanManageAlerts = s.deps.Auth.Allowed(r.Context(), auth.PermManageAlerts, auth.Scope{Cluster: cluster, Group: group})
 	if isHTMX(r) {
 		if r.Header.Get("HX-Target") == chartTarget {
 			s.render(w, r, http.StatusOK, views.GroupChart(m.Chart))
@@ -119,6 +120,14 @@ func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, e
 	if err != nil {
 		return views.GroupPage{}, err
 	}
+	drains, err := storage.TopicDrains(ctx, s.deps.Store, g.Cluster, g.Group)
+	if err != nil {
+		return views.GroupPage{}, err
+	}
+	firing, err := storage.FiringAlertsOf(ctx, s.deps.Store, g.Cluster, g.Group)
+	if err != nil {
+		return views.GroupPage{}, err
+	}
 	m := groupModel(g, queues, clients)
 	if s.deps.Messages != nil {
 		href := views.GroupHref(g.Cluster, g.Group)
@@ -130,6 +139,9 @@ func (s *Server) groupModel(r *http.Request, rng chartRange) (views.GroupPage, e
 		}
 	}
 	m.PerClient = clientProgress(clients, perClient)
+	m.Drain = drainView(g.Drain)
+	addTopicDrains(&m, drains)
+	m.Alerts = groupAlerts(firing)
 	m.Live = live
 	m.Self = r.URL.RequestURI()
 	href := views.GroupHref(g.Cluster, g.Group)

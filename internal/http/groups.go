@@ -117,7 +117,7 @@ func (s *Server) groupRows(ctx context.Context, gs []storage.GroupRow, now time.
 		out[i] = views.GroupRow{
 			Cluster: g.Cluster, Group: g.Group, Href: views.GroupHref(g.Cluster, g.Group),
 			Health: healthBadge(groupKey(g.Cluster, g.Group), g.GroupState), Lag: g.Lag, LagSeconds: g.LagSeconds,
-			LagTimeSource: g.LagTimeSource, Trend: views.NewSparkline(trend), TPS: g.ConsumeTPS, Clients: g.Clients,
+			LagTimeSource: g.LagTimeSource, Drain: drainView(g.Drain), Trend: views.NewSparkline(trend), TPS: g.ConsumeTPS, Clients: g.Clients,
 			Model: g.MessageModel, Type: g.ConsumeType, StaleSince: g.StaleSince,
 			Kind: g.Kind, Orderly: g.Orderly != nil && *g.Orderly,
 		}

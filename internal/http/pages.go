@@ -93,6 +93,11 @@ func healthBadge(id string, g storage.GroupState) views.HealthBadge {
 	return views.HealthBadge{ID: id, Status: g.Health, Reason: g.HealthReason}
 }
 
+// drainView shapes a stored time-to-drain estimate for pages.
+func drainView(d storage.Drain) views.Drain {
+	return views.Drain{State: d.State, Seconds: d.Seconds, Reason: d.Reason}
+}
+
 // groupKey names a group for element ids, unique on a page.
 func groupKey(cluster, group string) string { return cluster + "--" + group }
 

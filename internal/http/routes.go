@@ -33,6 +33,20 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/groups", s.handle(s.groups), auth.PermViewDashboard},
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}", s.handle(s.group), auth.PermViewDashboard},
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}/history", s.handle(s.groupHistory), auth.PermViewDashboard},
+		// Alerting (docs/ALERTS.md). The page lists alerts only of groups the viewer may
+		// see. Rules and silences name clusters and groups by patterns, not in the URL: the
+		// handlers accept only patterns the user's alerts:manage grants hold whole
+		// (auth.Visibility.Covers). Acknowledging names its group in the URL.
+		{http.MethodGet, "/alerts", s.handle(s.alerts), auth.PermViewDashboard},
+		{http.MethodGet, "/alerts/rules/new", s.handle(s.ruleNew), auth.PermManageAlerts},
+		{http.MethodPost, "/alerts/rules", s.handle(s.ruleCreate), auth.PermManageAlerts},
+		{http.MethodGet, "/alerts/rules/{id}", s.handle(s.ruleEdit), auth.PermManageAlerts},
+		{http.MethodPost, "/alerts/rules/{id}", s.handle(s.ruleUpdate), auth.PermManageAlerts},
+		{http.MethodPost, "/alerts/rules/{id}/delete", s.handle(s.ruleDelete), auth.PermManageAlerts},
+		{http.MethodPost, "/alerts/silences", s.handle(s.silenceCreate), auth.PermManageAlerts},
+		{http.MethodPost, "/alerts/silences/{id}/end", s.handle(s.silenceEnd), auth.PermManageAlerts},
+		{http.MethodPost, "/alerts/notifications/{id}/retry", s.handle(s.notificationRetry), auth.PermManageAlerts},
+		{http.MethodPost, "/clusters/{cluster}/groups/{group}/alerts/{rule}/ack", s.handle(s.alertAck), auth.PermManageAlerts},
 	}
 	rs = append(rs, s.messageRoutes()...)
 	rs = append(rs, s.apiRoutes()...)

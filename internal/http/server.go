@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/lagboard/lagboard/internal/alert"
 	"github.com/lagboard/lagboard/internal/apitoken"
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
@@ -57,6 +58,11 @@ type Deps struct {
 	// Tokens issues and checks the JSON API's bearer tokens; nil turns tokens off (the
 	// API then answers sessions only).
 	Tokens *apitoken.Service
+	// Alerts changes alert rules and silences and acknowledges alerts; the alert routes
+	// answer 503 without it. AlertRepeat is the configured default repeat interval, which
+	// the rule form mentions.
+	Alerts      *alert.Service
+	AlertRepeat time.Duration
 }
 
 // Server is Lagboard's HTTP handler.

@@ -1,9 +1,10 @@
 // Package metrics exposes Lagboard's view of the clusters to Prometheus: lag per group and
-// topic in messages and seconds, health, online clients, and how the pollers fare.
+// topic in messages and seconds, time to drain, health, online clients, alerting, and how
+// the pollers fare.
 //
-// Cardinality: one series per (cluster, group, topic) for lag, one per (cluster, group) for
-// clients, and one per (cluster, group, status) for health, seven statuses of which exactly
-// one is 1. Group metrics come from the stored latest state, so every replica reports the
+// Cardinality: one series per (cluster, group, topic) for lag, four more for time to drain
+// and its rates, one per (cluster, group) for clients, one per (cluster, group, status) for
+// health, seven statuses of which exactly one is 1, and one per firing alert. Group metrics come from the stored latest state, so every replica reports the
 // same values; poller metrics are per process (only the replica holding a cluster's lock
 // polls it).
 package metrics
@@ -76,10 +77,14 @@ type Collector struct {
 	cacheFor time.Duration
 	now      func() time.Time
 
+	// alerts, when set, is this process's alerting (alerts.go).
+	alerts *Alerts
+
 	mu      sync.Mutex
 	readAt  time.Time
 	lags    []storage.TopicLag
 	healths []storage.GroupHealth
+	more    stored
 	readErr error
 }
 
@@ -95,11 +100,14 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		inflightDesc, redeliveredDesc, deadLettersDesc} {
 		ch <- d
 	}
+	for _, d := range alertDescs() {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	lags, healths, err := c.read()
+	lags, healths, more, err := c.read()
 	up := 1.0
 	if err != nil {
 		up = 0
@@ -148,28 +156,35 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(lastOKDesc, prometheus.GaugeValue, float64(s.LastOK.UnixNano())/1e9, s.Cluster)
 		}
 	}
+	c.collectAlerts(ch, more)
 }
 
 // read returns the stored state, read again when the cached copy is older than cacheFor.
-func (c *Collector) read() ([]storage.TopicLag, []storage.GroupHealth, error) {
+func (c *Collector) read() ([]storage.TopicLag, []storage.GroupHealth, stored, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.now().Sub(c.readAt) < c.cacheFor {
-		return c.lags, c.healths, c.readErr
+		return c.lags, c.healths, c.more, c.readErr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	lags, err := storage.TopicLags(ctx, c.db)
-	var healths []storage.GroupHealth
+	var (
+		healths []storage.GroupHealth
+		more    stored
+	)
 	if err == nil {
 		healths, err = storage.GroupHealths(ctx, c.db)
 	}
+	if err == nil {
+		more, err = readStored(ctx, c.db)
+	}
 	if err != nil {
 		c.logger.Warn("metrics: cannot read stored state", "err", err)
-		c.lags, c.healths = nil, nil
+		c.lags, c.healths, c.more = nil, nil, stored{}
 	} else {
-		c.lags, c.healths = lags, healths
+		c.lags, c.healths, c.more = lags, healths, more
 	}
 	c.readAt, c.readErr = c.now(), err
-	return c.lags, c.healths, err
+	return c.lags, c.healths, c.more, err
 }

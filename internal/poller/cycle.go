@@ -52,6 +52,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 		for g := range p.groups {
 			rep.Stale[g] = "no name server answered: " + err.Error()
 		}
+		cycle.GroupDrains, _ = p.drains(nil, rep.Stale, now)
 		p.store(ctx, cycle, pending{})
 		return rep
 	}
@@ -114,6 +115,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 			cycle.Queues = append(cycle.Queues, q.state)
 		}
 	}
+	cycle.GroupDrains, cycle.TopicDrains = p.drains(calcs, rep.Stale, now)
 	rep.Groups, rep.Queues = len(cycle.Groups), len(cycle.Queues)
 	if err := p.store(ctx, cycle, pend); err != nil {
 		rep.Err = err
@@ -129,7 +131,11 @@ func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) e
 		p.change("postgres", err.Error(), "cannot store progress")
 		return err
 	}
-	if err := storage.SaveCycle(sctx, p.cfg.Pool, cycle); err != nil {
+	var more []storage.CycleStep
+	if p.cfg.InCycle != nil {
+		more = append(more, p.cfg.InCycle)
+	}
+	if err := storage.SaveCycle(sctx, p.cfg.Pool, cycle, more...); err != nil {
 		p.change("postgres", err.Error(), "cannot store progress")
 		return err
 	}

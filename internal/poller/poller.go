@@ -67,6 +67,11 @@ type Config struct {
 	RunningInfoInterval time.Duration
 	// Retention of history; storage.DefaultRetention when zero.
 	Retention storage.Retention
+	// DrainWindow is how far back time to drain looks (drain.go); DefaultDrainWindow when zero.
+	DrainWindow time.Duration
+	// InCycle runs inside each cycle's transaction once its state is written, when set:
+	// alert evaluation, whose decisions must commit with the state that caused them.
+	InCycle storage.CycleStep
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -92,6 +97,8 @@ type Poller struct {
 	popLogs map[string]*popLog
 	// dlqSeen is each group's dead-letter total as last stored.
 	dlqSeen map[string]int64
+	// drainTracks are each group's topics over the drain window.
+	drainTracks map[storage.TopicKey]*drainTrack
 
 	mu       sync.Mutex
 	last     Report

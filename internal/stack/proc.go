@@ -1,6 +1,6 @@
 // Package stack starts and stops the real services Lagboard runs against on one machine:
-// a throwaway Postgres cluster, Apache RocketMQ name servers and brokers, the dev OpenID
-// provider and headless Chromium. The demo command and the tests share it, so every service
+// a throwaway Postgres cluster, Apache RocketMQ name servers and brokers, Prometheus
+// Alertmanager, the dev OpenID provider and headless Chromium. The demo command and the tests share it, so every service
 // is started the same way everywhere.
 package stack
 

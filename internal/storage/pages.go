@@ -90,13 +90,16 @@ type GroupRow struct {
 	Cluster   string `db:"cluster"`
 	ClusterID int64  `db:"cluster_id"`
 	GroupState
+	// Drain is the group's time to drain: the worst of its topics.
+	Drain
 }
 
 const groupRowColumns = `c.name AS cluster, g.cluster_id, g.group_name, g.message_model, g.consume_type, g.clients,
 	g.topics, g.lag, g.retry_lag, g.inflight, g.lag_seconds, g.lag_time_source, g.consume_tps, g.health,
 	g.health_reason, g.last_commit_at, g.polled_at, g.stale_since, g.stale_reason, g.kind, g.kind_inferred, g.orderly,
 	g.expired, g.past_end, g.never_committed, g.redelivered, g.delivered_per_min, g.acked_per_min,
-	g.inflight_since, g.inflight_visible_at, g.lag_source, g.dlq_total, g.dlq_kept`
+	g.inflight_since, g.inflight_visible_at, g.lag_source, g.dlq_total, g.dlq_kept,
+	g.drain_state, g.drain_seconds, g.lag_rate, g.drain_reason`
 
 // WorstGroups returns, among the groups of the scope, the n furthest behind in time and the
 // n with the most messages waiting whose lag in time is unknown.

@@ -28,13 +28,14 @@ var HealthSeverity = []string{"STOP", "STALL", "OFFLINE", "REWIND", "WARN", "UNK
 
 // GroupSorts maps the sort keys of the groups page to their SQL expressions. Unknown
 // values (NULL) always sort last, whichever the direction: they are not small, they are
-// unknown.
+// unknown. A backlog that will not drain sorts as an infinite time to drain.
 var GroupSorts = map[string]string{
 	"group":    "g.group_name",
 	"cluster":  "c.name",
 	"health":   "array_position($14::text[], g.health)",
 	"lag":      "g.lag",
 	"lag_time": "g.lag_seconds",
+	"drain":    "CASE WHEN g.drain_state IN ('growing', 'flat') THEN 'Infinity'::float8 ELSE g.drain_seconds END",
 	"tps":      "g.consume_tps",
 	"clients":  "g.clients",
 	"model":    "g.message_model",

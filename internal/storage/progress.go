@@ -159,6 +159,9 @@ type Cycle struct {
 	TopicPoints  []TopicPoint
 	// DLQPoints are dead-letter counts that changed this cycle.
 	DLQPoints []DLQPoint
+	// GroupDrains and TopicDrains are time-to-drain estimates of the groups read or stale.
+	GroupDrains []GroupDrain
+	TopicDrains []TopicDrain
 }
 
 // DLQPoint is a group's dead-letter count at a time.
@@ -168,18 +171,24 @@ type DLQPoint struct {
 	Total, Kept int64
 }
 
-// SaveCycle writes a cycle in one transaction, so pages never see half a poll.
+// CycleStep is more work done inside a cycle's transaction, after its state is written:
+// what it decides commits with the state that caused it, or not at all.
+type CycleStep func(ctx context.Context, tx pgx.Tx, c Cycle) error
+
+// SaveCycle writes a cycle in one transaction, so pages never see half a poll, then runs
+// more steps in the same transaction.
 func SaveCycle(ctx context.Context, db interface {
 	Begin(context.Context) (pgx.Tx, error)
-}, c Cycle) error {
+}, c Cycle, more ...CycleStep) error {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("save cycle: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	steps := []func(context.Context, pgx.Tx, Cycle) error{
-		saveBrokers, saveGroups, saveQueues, saveClients, markStale, removeGone, saveSamples,
+	steps := []CycleStep{
+		saveBrokers, saveGroups, saveQueues, saveClients, markStale, removeGone, saveSamples, saveDrains,
 	}
+	steps = append(steps, more...)
 	for _, step := range steps {
 		if err := step(ctx, tx, c); err != nil {
 			return fmt.Errorf("save cycle: %w", err)
@@ -348,7 +357,9 @@ func upsertVia(ctx context.Context, tx pgx.Tx, table string, cols, key []string,
 		return nil
 	}
 	tmp := "tmp_" + table
-	if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP`, tmp, table)); err != nil {
+	// With the defaults: columns the copy does not name (written by another step) must pass
+	// the table's NOT NULL constraints.
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP`, tmp, table)); err != nil {
 		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{tmp}, cols, pgx.CopyFromRows(rows)); err != nil {

@@ -58,6 +58,22 @@ type GroupPage struct {
 	// CanRequestReset shows the link to request an offset reset of the group; the reset
 	// routes check the permission again.
 	CanRequestReset bool
+	// Drain is when the group's backlog will be gone at the recent rates.
+	Drain Drain
+	// Alerts are the alerts firing about the group; CanManageAlerts shows the buttons that
+	// acknowledge them (the route checks the permission again).
+	Alerts          []GroupAlert
+	CanManageAlerts bool
+}
+
+// GroupAlert is an alert firing about a group.
+type GroupAlert struct {
+	Rule, Trigger, Summary string
+	Since                  time.Time
+	// AckedBy and AckedAt say who acknowledged it; AckHref is where to post to.
+	AckedBy string
+	AckedAt *time.Time
+	AckHref string
 }
 
 // Broadcasting reports whether every client of the group consumes every message.
@@ -119,6 +135,8 @@ type ClientQueue struct {
 // TopicQueues is one topic of a group with its queues.
 type TopicQueues struct {
 	Topic string
+	// Drain is when the topic's backlog will be gone; nil when not estimated.
+	Drain *Drain
 	// Lag sums the queues whose lag is known; Unknown counts the others.
 	Lag     int64
 	Unknown int

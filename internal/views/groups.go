@@ -84,7 +84,7 @@ func (q GroupsQuery) Filtered() bool {
 }
 
 // descFirst are the columns whose first click sorts the largest first.
-var descFirst = map[string]bool{"lag": true, "lag_time": true, "tps": true, "clients": true}
+var descFirst = map[string]bool{"lag": true, "lag_time": true, "drain": true, "tps": true, "clients": true}
 
 // GroupsColumn is a sortable column of the groups table.
 type GroupsColumn struct {
@@ -95,7 +95,7 @@ type GroupsColumn struct {
 // GroupsColumns are the groups table's columns in order.
 var GroupsColumns = []GroupsColumn{
 	{"group", "Group", false}, {"cluster", "Cluster", false}, {"health", "Health", false},
-	{"lag", "Lag", true}, {"lag_time", "Lag in time", true}, {"", "Last hour", false},
+	{"lag", "Lag", true}, {"lag_time", "Lag in time", true}, {"drain", "Time to drain", true}, {"", "Last hour", false},
 	{"tps", "Consume TPS", true}, {"clients", "Clients", true}, {"model", "Model", false},
 	{"kind", "Kind", false},
 }
@@ -123,10 +123,12 @@ type GroupRow struct {
 	LagSeconds           *float64
 	// LagTimeSource is exact, interpolated or unknown.
 	LagTimeSource string
-	Trend         Sparkline
-	TPS           *float64
-	Clients       *int32
-	Model, Type   string
+	// Drain is when the backlog will be gone at the recent rates.
+	Drain       Drain
+	Trend       Sparkline
+	TPS         *float64
+	Clients     *int32
+	Model, Type string
 	// Kind is how the group consumes (push, pull, simple, pop); Orderly when it consumes in
 	// order.
 	Kind    string

@@ -174,6 +174,22 @@ func goConsumerBinary(t testing.TB) string {
 // buildCommand builds internal/stack/<name> once per test binary, without the race detector.
 func buildCommand(t testing.TB, o *once[string], name string) string {
 	t.Helper()
+	return buildPackage(t, o, name, "./internal/stack/"+name)
+}
+
+var webBinary once[string]
+
+// WebBinary builds the Lagboard server, ./cmd/web, once per test binary, for tests that
+// run it as a process of its own: to kill it, restart it, run several.
+func WebBinary(t testing.TB) string {
+	t.Helper()
+	return buildPackage(t, &webBinary, "web", "./cmd/web")
+}
+
+// buildPackage builds the command in pkg, relative to the repository's root, once per test
+// binary, without the race detector.
+func buildPackage(t testing.TB, o *once[string], name, pkg string) string {
+	t.Helper()
 	return o.get(t, func(ctx context.Context) (string, error) {
 		root, err := stack.RepoRoot()
 		if err != nil {
@@ -189,7 +205,7 @@ func buildCommand(t testing.TB, o *once[string], name string) string {
 			goTool = "go"
 		}
 		bin := filepath.Join(dir, name)
-		cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./internal/stack/"+name)
+		cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, pkg)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
