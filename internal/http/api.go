@@ -157,7 +157,17 @@ type apiGroupJSON struct {
 	PolledAt       time.Time  `json:"polled_at"`
 	StaleSince     *time.Time `json:"stale_since"`
 	StaleReason    *string    `json:"stale_reason"`
+	Drain          apiDrain   `json:"drain"`
 	Href           string     `json:"href"`
+}
+
+// apiDrain is a group's time to drain: the worst of its topics (docs/ALERTS.md).
+type apiDrain struct {
+	// State is draining, growing, flat, caught_up or unknown.
+	State   string   `json:"state"`
+	Seconds *float64 `json:"seconds"`
+	LagRate *float64 `json:"lag_rate"`
+	Reason  string   `json:"reason,omitempty"`
 }
 
 func apiGroup(g storage.GroupRow) apiGroupJSON {
@@ -171,7 +181,8 @@ func apiGroup(g storage.GroupRow) apiGroupJSON {
 		LagTimeSource: g.LagTimeSource, RetryLag: g.RetryLag, Inflight: g.Inflight, ConsumeTPS: g.ConsumeTPS,
 		Expired: g.Expired, PastEnd: g.PastEnd, NeverCommitted: g.NeverCommitted, Redelivered: g.Redelivered,
 		DeadLetters: g.DLQTotal, LastCommitAt: g.LastCommitAt, PolledAt: g.PolledAt, StaleSince: g.StaleSince,
-		StaleReason: g.StaleReason, Href: "/api/v1/clusters/" + url.PathEscape(g.Cluster) + "/groups/" + url.PathEscape(g.Group)}
+		StaleReason: g.StaleReason, Drain: apiDrain{State: g.Drain.State, Seconds: g.Drain.Seconds, LagRate: g.Drain.LagRate, Reason: g.Drain.Reason},
+		Href: "/api/v1/clusters/" + url.PathEscape(g.Cluster) + "/groups/" + url.PathEscape(g.Group)}
 }
 
 // maxPerPage bounds a page of the groups list.
