@@ -53,10 +53,16 @@ func TestSendMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.PullMessages(ctx, r.BrokerAddr, topic, res.QueueID, res.QueueOffset, 1)
-		if err != nil || len(got.Messages) != 1 {
-			t.Fatalf("read back: %+v, %v", got, err)
-		}
+		// The broker answers a send once the commit log has it; the consume queue that a
+		// pull reads is dispatched from there a moment later.
+		var got mqadmin.PullResult
+		eventually(t, ctx, "the sent message in its queue", func() error {
+			got, err = c.PullMessages(ctx, r.BrokerAddr, topic, res.QueueID, res.QueueOffset, 1)
+			if err == nil && len(got.Messages) != 1 {
+				err = fmt.Errorf("pull: %+v", got)
+			}
+			return err
+		})
 		m := got.Messages[0]
 		if string(m.Body) != "sent back" || m.Tag() != "again" || len(m.Keys()) != 2 {
 			t.Fatalf("read back %+v", m)

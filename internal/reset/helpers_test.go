@@ -2,6 +2,7 @@ package reset_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -261,4 +262,14 @@ func (e *env) entries(t *testing.T, id string) map[string]int {
 		out[k]++
 	}
 	return out
+}
+
+// mustJSON shows a value in a failure message in full.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

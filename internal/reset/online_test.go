@@ -73,7 +73,7 @@ func TestResetsOnline(t *testing.T) {
 					again += int(tp.max[q.QueueID] - q.Target)
 				}
 				if got := e.waitVerified(t, req.ID); got.State != reset.Verified {
-					t.Fatalf("%s: verification: %s %+v", spec.Kind, got.State, got.Verification)
+					t.Fatalf("%s: verification: %s %s", spec.Kind, got.State, mustJSON(t, got.Verification))
 				}
 				consumed += again
 				e.waitCommitted(t, group, tp.name, tp.max)
@@ -100,7 +100,7 @@ func TestResetsOnline(t *testing.T) {
 			}
 			atReset := c.Output.Received()
 			if got := e.waitVerified(t, req.ID); got.State != reset.Verified {
-				t.Fatalf("latest: verification: %s %+v", got.State, got.Verification)
+				t.Fatalf("latest: verification: %s %s", got.State, mustJSON(t, got.Verification))
 			}
 			// Messages sent now come after the backlog in every queue: once they are committed,
 			// whatever of the backlog the consumer has not received it never will.

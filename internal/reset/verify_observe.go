@@ -36,10 +36,17 @@ const (
 	Reverted Verdict = "reverted"
 	// MovedAway: a rewound queue was seen below its target: something else moved it.
 	MovedAway Verdict = "moved_away"
+	// AtEnd: a rewound queue, rewritten by its broker, is back at the offset it had, which
+	// is still the end of the queue. A client that took the reset and read to the end
+	// commits exactly that, and clients commit every few seconds, so the steps between
+	// may never show; a client that committed what it held before the reset would show the
+	// same. It keeps the reset, but does not count as a client taking it: the window must
+	// pass, and a later commit of the target marks it as the revert it was.
+	AtEnd Verdict = "at_end"
 )
 
 // Keeps reports whether the verdict shows the reset kept.
-func (v Verdict) Keeps() bool { return v == AtTarget || v == ConsumedOn }
+func (v Verdict) Keeps() bool { return v == AtTarget || v == ConsumedOn || v == AtEnd }
 
 // Label is the verdict in words.
 func (v Verdict) Label() string {
@@ -54,6 +61,8 @@ func (v Verdict) Label() string {
 		return "reverted"
 	case MovedAway:
 		return "moved below the target"
+	case AtEnd:
+		return "read again to the end of the queue"
 	}
 	return string(v)
 }
@@ -76,8 +85,10 @@ type QueueCheck struct {
 	Path   Path  `json:"path,omitempty"`
 	Before int64 `json:"before"`
 	Target int64 `json:"target"`
-	// Seen is the committed offset last seen, Verdict what it says.
+	// Seen is the committed offset last seen, Verdict what it says; End is the queue's end
+	// (its max offset) at that reading.
 	Seen    int64   `json:"seen"`
+	End     int64   `json:"end,omitempty"`
 	Verdict Verdict `json:"verdict,omitempty"`
 	// Clients are the group's clients connected to the queue's broker at execution; Owner
 	// is the one that held the queue, when it could be told.
@@ -121,6 +132,8 @@ func (q QueueCheck) classify(seen int64) Verdict {
 			return ConsumedOn
 		case q.AdoptedAt != nil:
 			return ConsumedOn // consumed again up to where it was, by a client that took the reset
+		case seen == q.Before && q.Path == PathServer && q.End == q.Before:
+			return AtEnd
 		case q.Reached:
 			return Reverted
 		}
@@ -140,7 +153,8 @@ func (q QueueCheck) honours(seen int64) bool { return q.classify(seen).Keeps() }
 
 // observe records one reading of the queue's committed offset. who names the client a
 // revert came from; it is asked only when a revert is seen.
-func (q *QueueCheck) observe(seen int64, now time.Time, who func(QueueCheck) string) {
+func (q *QueueCheck) observe(seen, end int64, now time.Time, who func(QueueCheck) string) {
+	q.End = end
 	v := q.classify(seen)
 	first := len(q.Log) == 0
 	changed := first || seen != q.Seen || v != q.Verdict
@@ -149,7 +163,7 @@ func (q *QueueCheck) observe(seen int64, now time.Time, who func(QueueCheck) str
 		switch {
 		case v == ConsumedOn,
 			v == AtTarget && q.Path == PathClient,
-			v == AtTarget && q.Verdict == Reverted:
+			v == AtTarget && (q.Verdict == Reverted || q.Verdict == AtEnd):
 			q.AdoptedAt = &at
 		}
 	}
@@ -184,8 +198,8 @@ func (q *QueueCheck) observe(seen int64, now time.Time, who func(QueueCheck) str
 func (v *Verification) observe(snap snapshot, now time.Time, who func(QueueCheck) string) {
 	for i := range v.Queues {
 		q := &v.Queues[i]
-		if _, cur, ok := snap.queue(q.QueueRef); ok {
-			q.observe(cur, now, who)
+		if ext, cur, ok := snap.queue(q.QueueRef); ok {
+			q.observe(cur, ext.MaxOffset, now, who)
 		}
 	}
 }
@@ -235,6 +249,10 @@ func (v *Verification) reverts() []string {
 	var out []string
 	for _, q := range v.Queues {
 		for i, o := range q.Log {
+			if o.Verdict == AtEnd && i+1 < len(q.Log) && q.Log[i+1].Verdict == AtTarget {
+				out = append(out, fmt.Sprintf("%s went back to %d at %s, at the target again at %s", q.QueueRef, o.Offset,
+					o.At.UTC().Format(auditTime), q.Log[i+1].At.UTC().Format(auditTime)))
+			}
 			if o.Verdict != Reverted {
 				continue
 			}

@@ -15,6 +15,8 @@ func TestClassify(t *testing.T) {
 	adopted := QueueCheck{Before: 100, Target: 40, Reached: true, AdoptedAt: &now}
 	forward := QueueCheck{Before: 40, Target: 100, Reached: true}
 	fresh := QueueCheck{Before: -1, Target: 10, Reached: true}
+	atEnd := QueueCheck{Before: 100, Target: 40, Reached: true, Path: PathServer, End: 100}
+	grown := QueueCheck{Before: 100, Target: 40, Reached: true, Path: PathServer, End: 130}
 	tests := []struct {
 		name string
 		q    QueueCheck
@@ -30,6 +32,9 @@ func TestClassify(t *testing.T) {
 		{"handed, client still consuming", handed, 104, Waiting},
 		{"handed, committed", handed, 40, AtTarget},
 		{"adopted, consumed again to where it was", adopted, 100, ConsumedOn},
+		{"server rewind, back at the end of the queue", atEnd, 100, AtEnd},
+		{"server rewind, back where it was, queue grown", grown, 100, Reverted},
+		{"server rewind, consumed on", atEnd, 70, ConsumedOn},
 		{"forward at target", forward, 100, AtTarget},
 		{"forward consumed on", forward, 130, ConsumedOn},
 		{"forward back where it was", forward, 40, Reverted},
@@ -208,9 +213,52 @@ func TestObservationLogIsBounded(t *testing.T) {
 	exec := time.Now()
 	q := newCheck(QueueOutcome{QueueRef: QueueRef{Broker: "a"}, Path: PathServer, Before: 0, Target: 1000, Result: Changed})
 	for i := range 100 {
-		q.observe(int64(1000+i), exec.Add(time.Duration(i)*time.Second), nil)
+		q.observe(int64(1000+i), 2000, exec.Add(time.Duration(i)*time.Second), nil)
 	}
 	if len(q.Log) != maxLog || q.LogDropped != 100-maxLog || q.Log[0].Offset != 1000 || q.Log[maxLog-1].Offset != 1099 {
 		t.Fatalf("log of %d entries, %d dropped, from %d to %d", len(q.Log), q.LogDropped, q.Log[0].Offset, q.Log[len(q.Log)-1].Offset)
+	}
+}
+
+// TestVerificationAtTheEnd replays a rewind by three on 5.3.3 of a caught-up group whose
+// real rocketmq-client-go consumer read the three messages again: the broker wrote 5, the
+// client learned of it at its next pull 19 s later and committed 8, the end of the queue,
+// without a step between. That keeps the reset once the window is over; had the client
+// then committed the target, the 8 was a revert, and the audit reason says so.
+func TestVerificationAtTheEnd(t *testing.T) {
+	exec := time.Date(2026, 12, 4, 8, 28, 8, 0, time.UTC)
+	q := QueueRef{Broker: "broker-a", QueueID: 0}
+	s := &Service{o: Options{VerifyWindow: time.Minute}}
+	start := func() *Verification {
+		return s.startVerification(Outcome{At: exec, Queues: []QueueOutcome{
+			{QueueRef: q, Path: PathServer, Before: 8, Target: 5, Result: Changed, Clients: []string{"c1"}, Owner: "c1"},
+		}})
+	}
+	snap := func(off int64) snapshot {
+		return snapshot{brokers: []brokerState{{name: "broker-a", extents: map[int]mqadmin.TopicOffset{0: {MaxOffset: 8}}, committed: map[int]int64{0: off}}}}
+	}
+	const settle = 15 * time.Second
+	v := start()
+	v.observe(snap(5), exec.Add(time.Second), nil)
+	v.observe(snap(8), exec.Add(19*time.Second), nil)
+	if got := v.Queues[0]; got.Verdict != AtEnd || !got.Honoured || got.AdoptedAt != nil {
+		t.Fatalf("back at the end: %+v", got)
+	}
+	if c := v.conclude(exec.Add(50*time.Second), settle); c != watching {
+		t.Fatalf("before the window is over: conclusion %d, want watching", c)
+	}
+	if c := v.conclude(exec.Add(time.Minute), settle); c != kept {
+		t.Fatalf("at the end of the window: conclusion %d, want kept", c)
+	}
+
+	v = start()
+	v.observe(snap(5), exec.Add(time.Second), nil)
+	v.observe(snap(8), exec.Add(19*time.Second), nil)
+	v.observe(snap(5), exec.Add(25*time.Second), nil)
+	if got := v.Queues[0]; got.Verdict != AtTarget || got.AdoptedAt == nil {
+		t.Fatalf("the target again after the end: %+v", got)
+	}
+	if r := v.reverts(); len(r) != 1 || !strings.Contains(r[0], "broker-a/0 went back to 8 at 2026-12-04T08:28:27.000Z, at the target again at 2026-12-04T08:28:33.000Z") {
+		t.Fatalf("reverts %q", r)
 	}
 }
