@@ -46,6 +46,9 @@ var (
 		"Poll cycles that could not read the name servers or store their result.", []string{"cluster"}, nil)
 	durationDesc = prometheus.NewDesc("lagboard_poll_duration_seconds",
 		"Duration of the last poll cycle.", []string{"cluster"}, nil)
+	requestsDesc = prometheus.NewDesc("lagboard_poll_requests",
+		"Requests the last cycle sent to name servers, brokers and, through brokers, clients, by kind.",
+		[]string{"cluster", "request"}, nil)
 	staleDesc = prometheus.NewDesc("lagboard_poll_stale_groups",
 		"Groups the last cycle could not read from every broker.", []string{"cluster"}, nil)
 	lastOKDesc = prometheus.NewDesc("lagboard_poll_last_success_timestamp_seconds",
@@ -96,7 +99,7 @@ func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collec
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
-		cyclesDesc, failuresDesc, durationDesc, staleDesc, lastOKDesc, scrapeErrDesc, expiredDesc, kindDesc,
+		cyclesDesc, failuresDesc, durationDesc, requestsDesc, staleDesc, lastOKDesc, scrapeErrDesc, expiredDesc, kindDesc,
 		inflightDesc, redeliveredDesc, deadLettersDesc} {
 		ch <- d
 	}
@@ -151,6 +154,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if s.Cycles > 0 {
 			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, s.Last.Duration.Seconds(), s.Cluster)
 			ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, float64(len(s.Last.Stale)), s.Cluster)
+			for kind, n := range s.Last.Requests {
+				ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.GaugeValue, float64(n), s.Cluster, kind)
+			}
 		}
 		if !s.LastOK.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastOKDesc, prometheus.GaugeValue, float64(s.LastOK.UnixNano())/1e9, s.Cluster)

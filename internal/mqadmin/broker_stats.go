@@ -7,7 +7,10 @@ import (
 	"strconv"
 )
 
-// BrokerConsumeStats is the progress of every consumer group on one broker, from one call.
+// BrokerConsumeStats is the progress of every consumer group on one broker, from one call:
+// the groups of the broker's subscription group table, each with the topics it has
+// committed offsets on, except those an online client of the group does not subscribe to.
+// It carries no pull offsets.
 type BrokerConsumeStats struct {
 	BrokerAddr        string
 	TotalDiff         int64                     // Σ lag over every group and queue
@@ -56,6 +59,12 @@ func DecodeBrokerConsumeStats(body []byte) (BrokerConsumeStats, error) {
 				s, err := ws.decode()
 				if err != nil {
 					return BrokerConsumeStats{}, fmt.Errorf("broker consume stats of %s: %w", group, err)
+				}
+				// The broker never fills pull offsets in this answer (5.x sends 0): ask
+				// GET_CONSUME_STATS of the group for them.
+				for mq, o := range s.Offsets {
+					o.PullOffset, o.HasPullOffset = 0, false
+					s.Offsets[mq] = o
 				}
 				out.Groups[group] = append(out.Groups[group], s)
 			}

@@ -29,9 +29,15 @@ func BenchmarkPollCycle1000Groups(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		f.advance(10 * time.Second)
-		f.poll(b)
+		rep = f.poll(b)
+	}
+	var requests int
+	for _, n := range rep.Requests {
+		requests += n
 	}
 	b.ReportMetric(float64(rep.Queues), "queues/cycle")
+	b.ReportMetric(float64(requests), "requests/cycle")
+	b.Logf("requests of the last cycle: %v", rep.Requests)
 }
 
 // BenchmarkCopyQueueSamples measures ingesting history rows with COPY.

@@ -39,7 +39,18 @@ func (b *brokerPool) doForClient(ctx context.Context, f func(ctx context.Context
 	return b.run(ctx, f, false)
 }
 
+// doLong is do for a request whose answer grows with the broker (every group at once): it
+// is bounded by ctx's deadline rather than by one request's timeout.
+func (b *brokerPool) doLong(ctx context.Context, f func(ctx context.Context) error) error {
+	return b.runFor(ctx, f, true, 0)
+}
+
 func (b *brokerPool) run(ctx context.Context, f func(ctx context.Context) error, blame bool) error {
+	return b.runFor(ctx, f, blame, b.timeout)
+}
+
+// runFor runs f once a slot is free, within timeout (ctx's own deadline when 0).
+func (b *brokerPool) runFor(ctx context.Context, f func(ctx context.Context) error, blame bool, timeout time.Duration) error {
 	if err := b.failure(); err != nil {
 		return err
 	}
@@ -52,7 +63,10 @@ func (b *brokerPool) run(ctx context.Context, f func(ctx context.Context) error,
 	if err := b.failure(); err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, b.timeout)
+	cctx, cancel := ctx, context.CancelFunc(func() {})
+	if timeout > 0 {
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+	}
 	defer cancel()
 	err := f(cctx)
 	if err != nil && blame && !answered(err) {

@@ -43,8 +43,9 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, p.cfg.CycleTimeout)
-	f, err := p.fetch(cctx)
+	f, err := p.fetch(cctx, now)
 	cancel()
+	rep.Requests = p.admin.take()
 	cycle := storage.Cycle{ClusterID: p.cfg.ClusterID, At: now, Stale: rep.Stale}
 	if err != nil {
 		rep.Err = err

@@ -51,7 +51,7 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 		wg.Go(func() {
 			var subs map[string]mqadmin.SubscriptionGroupConfig
 			if err := b.do(ctx, func(ctx context.Context) (err error) {
-				subs, err = p.cfg.Admin.SubscriptionGroups(ctx, b.addr)
+				subs, err = p.admin.SubscriptionGroups(ctx, b.addr)
 				return err
 			}); err != nil {
 				return
@@ -68,7 +68,7 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 		wg.Go(func() {
 			var offs mqadmin.BrokerOffsets
 			if err := b.do(ctx, func(ctx context.Context) (err error) {
-				offs, err = p.cfg.Admin.BrokerOffsets(ctx, b.addr)
+				offs, err = p.admin.BrokerOffsets(ctx, b.addr)
 				return err
 			}); err != nil {
 				return
@@ -83,7 +83,7 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 		wg.Go(func() {
 			var kv map[string]string
 			if b.do(ctx, func(ctx context.Context) (err error) {
-				kv, err = p.cfg.Admin.BrokerRuntimeInfo(ctx, b.addr)
+				kv, err = p.admin.BrokerRuntimeInfo(ctx, b.addr)
 				return err
 			}) == nil {
 				mu.Lock()
@@ -96,7 +96,7 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 	wg.Go(func() {
 		for _, addr := range p.cfg.NamesrvAddrs {
 			cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-			list, err := p.cfg.Admin.TopicList(cctx, addr)
+			list, err := p.admin.TopicList(cctx, addr)
 			cancel()
 			if err != nil {
 				continue // the topic list is disabled on some name servers: the brokers suffice
@@ -213,7 +213,7 @@ func (p *Poller) onlineGroups(ctx context.Context, f *fetched, topics []string) 
 			wg.Go(func() {
 				var groups []string
 				if b.do(ctx, func(ctx context.Context) (err error) {
-					groups, err = p.cfg.Admin.TopicConsumers(ctx, b.addr, topic)
+					groups, err = p.admin.TopicConsumers(ctx, b.addr, topic)
 					return err
 				}) != nil {
 					return // not on this broker, or the broker is down: the next scan asks again

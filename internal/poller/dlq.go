@@ -33,7 +33,7 @@ func (p *Poller) fetchDeadLetters(ctx context.Context, f *fetched) {
 			wg.Go(func() {
 				var ts mqadmin.TopicStats
 				err := b.do(ctx, func(ctx context.Context) (err error) {
-					ts, err = p.cfg.Admin.TopicStats(ctx, b.addr, dlqPrefix+group)
+					ts, err = p.admin.TopicStats(ctx, b.addr, dlqPrefix+group)
 					return err
 				})
 				mu.Lock()

@@ -38,6 +38,7 @@ type groupData struct {
 	name  string
 	stats map[string]mqadmin.ConsumeStats // by broker name, for brokers that answered
 	errs  map[string]error                // by broker name, for brokers that did not
+	wide  map[string]bool                 // brokers whose stats came from the broker-wide answer
 	conn  *mqadmin.ConsumerConnection     // nil when unknown
 	// online is false when a broker answered that no client of the group is connected.
 	online bool
@@ -45,6 +46,9 @@ type groupData struct {
 	connKnown bool
 	// connBroker answered the connection request; running info is asked through it.
 	connBroker *brokerPool
+	// connReused is true when the clients were not asked this cycle but taken from the
+	// last answer (connections).
+	connReused bool
 	// running holds each client's own report when it was asked this cycle (runningDue).
 	running map[string]runningReport
 	// initial holds, for queues never committed, what the broker answers a client asking
@@ -83,7 +87,7 @@ const (
 
 // fetch discovers brokers and groups and reads every group's progress from every broker,
 // all within ctx's deadline.
-func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
+func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	info, err := p.clusterInfo(ctx)
 	if err != nil {
 		return nil, err
@@ -100,8 +104,12 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 
 	f.found = p.discoverGroups(ctx, f)
 	for _, g := range f.found.sortedNames() {
-		f.groups[g] = &groupData{name: g, stats: map[string]mqadmin.ConsumeStats{}, errs: map[string]error{}}
+		f.groups[g] = &groupData{name: g, stats: map[string]mqadmin.ConsumeStats{}, errs: map[string]error{},
+			wide: map[string]bool{}}
 	}
+	// Every group's progress, one request per broker; a group the answers do not cover
+	// is asked on its own.
+	wide, committed := p.fetchBrokerWide(ctx, f), committedTopics(f)
 
 	due := p.runningDue()
 	var wg sync.WaitGroup
@@ -109,10 +117,17 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 		wg.Go(func() {
 			var inner sync.WaitGroup
 			for _, b := range f.brokers {
-				inner.Go(func() { p.fetchStats(ctx, b, g, "") })
+				if !statsFromWide(wide[b.name], committed, b, g) {
+					inner.Go(func() { p.fetchStats(ctx, b, g, "") })
+				}
 			}
-			inner.Go(func() { p.fetchConnections(ctx, f.brokers, g) })
 			inner.Wait()
+			p.connections(ctx, f, g, now)
+			for _, b := range f.brokers {
+				if needPullOffsets(f, b, g) {
+					inner.Go(func() { p.fetchStats(ctx, b, g, "") })
+				}
+			}
 			if due(g) {
 				p.fetchRunningInfo(ctx, g)
 			}
@@ -128,6 +143,8 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 		})
 	}
 	wg.Wait()
+	p.rememberConnections(f, now)
+	p.cycleNo++
 	p.fetchPopStats(ctx, f)
 	p.readPopLogs(ctx, f)
 	// A group found only by asking who consumes a topic is real only while it is online.
@@ -136,7 +153,7 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 			delete(f.groups, name)
 		}
 	}
-	p.fetchTopicStats(ctx, f)
+	p.fetchTopicStats(ctx, f, now)
 	p.fetchDeadLetters(ctx, f)
 	p.fetchInitialOffsets(ctx, f)
 	f.storeTimes = p.fetchStoreTimes(ctx, f)
@@ -148,7 +165,7 @@ func (p *Poller) fetch(ctx context.Context) (*fetched, error) {
 func (p *Poller) fetchStats(ctx context.Context, b *brokerPool, g *groupData, topic string) {
 	var st mqadmin.ConsumeStats
 	err := b.do(ctx, func(ctx context.Context) (err error) {
-		st, err = p.cfg.Admin.ConsumeStats(ctx, b.addr, g.name, topic)
+		st, err = p.admin.ConsumeStats(ctx, b.addr, g.name, topic)
 		return err
 	})
 	g.mu.Lock()
@@ -200,7 +217,7 @@ func (p *Poller) clusterInfo(ctx context.Context) (mqadmin.ClusterInfo, error) {
 	var errs []error
 	for _, addr := range p.cfg.NamesrvAddrs {
 		cctx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
-		info, err := p.cfg.Admin.ClusterInfo(cctx, addr)
+		info, err := p.admin.ClusterInfo(cctx, addr)
 		cancel()
 		if err == nil {
 			return info, nil
@@ -215,7 +232,7 @@ func (p *Poller) fetchConnections(ctx context.Context, brokers []*brokerPool, g 
 	for _, b := range brokers {
 		var cc mqadmin.ConsumerConnection
 		err := b.do(ctx, func(ctx context.Context) (err error) {
-			cc, err = p.cfg.Admin.ConsumerConnections(ctx, b.addr, g.name)
+			cc, err = p.admin.ConsumerConnections(ctx, b.addr, g.name)
 			return err
 		})
 		g.mu.Lock()
@@ -234,55 +251,78 @@ func (p *Poller) fetchConnections(ctx context.Context, brokers []*brokerPool, g 
 }
 
 // fetchTopicStats reads the extent (min and max offsets) of every topic some group has
-// offsets on, from each broker that has them.
-func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched) {
-	want := map[string]map[string]bool{} // broker → topics
+// offsets on, from each broker that has them. The groups' own answers carry each queue's
+// max offset; the extents add the min offset, which moves only when retention deletes old
+// messages: it is asked again once per ConnectionsRefresh, spread over the cycles. Topics
+// a broadcasting group subscribes to are read every cycle, their max offsets being what
+// its clients' offsets are measured against.
+func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched, now time.Time) {
+	want := map[string]map[string]bool{} // broker → topics; true: read it this cycle
+	add := func(broker, topic string, fresh bool) {
+		if want[broker] == nil {
+			want[broker] = map[string]bool{}
+		}
+		want[broker][topic] = want[broker][topic] || fresh
+	}
 	for _, g := range f.groups {
-		// Broadcasting groups have no offsets on the brokers; their clients' offsets are
-		// measured against the extents of the topics they subscribe to, on every broker.
 		if g.conn != nil && broadcasting(g.conn.MessageModel) {
 			for topic := range g.conn.Subscriptions {
 				for _, b := range f.brokers {
-					if want[b.name] == nil {
-						want[b.name] = map[string]bool{}
-					}
-					want[b.name][topic] = true
+					add(b.name, topic, true)
 				}
 			}
 		}
 		for broker, st := range g.stats {
 			for mq := range st.Offsets {
-				if want[broker] == nil {
-					want[broker] = map[string]bool{}
-				}
-				want[broker][mq.Topic] = true
+				add(broker, mq.Topic, false)
 			}
 		}
 	}
 	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next = map[string]map[string]extentMemo{}
 	)
+	keep := func(broker, topic string, m extentMemo) {
+		mu.Lock()
+		defer mu.Unlock()
+		if f.topics[broker] == nil {
+			f.topics[broker], next[broker] = map[string]mqadmin.TopicStats{}, map[string]extentMemo{}
+		}
+		f.topics[broker][topic], next[broker][topic] = m.stats, m
+	}
 	for _, b := range f.brokers {
-		for topic := range want[b.name] {
+		for topic, fresh := range want[b.name] {
+			if m, ok := p.extents[b.name][topic]; ok && !fresh &&
+				!refreshDue(b.name+"/"+topic, m.at, now, p.cycleNo, p.cfg.ConnectionsRefresh, p.cfg.Interval) {
+				keep(b.name, topic, m)
+				continue
+			}
 			wg.Go(func() {
 				var ts mqadmin.TopicStats
 				if b.do(ctx, func(ctx context.Context) (err error) {
-					ts, err = p.cfg.Admin.TopicStats(ctx, b.addr, topic)
+					ts, err = p.admin.TopicStats(ctx, b.addr, topic)
 					return err
 				}) != nil {
+					// The last extents stand in until the broker answers again, but never
+					// for a broadcasting group's max offsets.
+					if m, ok := p.extents[b.name][topic]; ok && !fresh {
+						keep(b.name, topic, m)
+					}
 					return
 				}
-				mu.Lock()
-				defer mu.Unlock()
-				if f.topics[b.name] == nil {
-					f.topics[b.name] = map[string]mqadmin.TopicStats{}
-				}
-				f.topics[b.name][topic] = ts
+				keep(b.name, topic, extentMemo{stats: ts, at: now})
 			})
 		}
 	}
 	wg.Wait()
+	p.extents = next
+}
+
+// extentMemo is a topic's extents on a broker as last read.
+type extentMemo struct {
+	stats mqadmin.TopicStats
+	at    time.Time
 }
 
 func broadcasting(model string) bool { return strings.EqualFold(model, "BROADCASTING") }

@@ -67,7 +67,7 @@ func (p *Poller) fetchInitialOffsets(ctx context.Context, f *fetched) {
 				wg.Go(func() {
 					var off int64
 					err := b.do(ctx, func(ctx context.Context) (err error) {
-						off, err = p.cfg.Admin.InitialOffset(ctx, b.addr, g.name, mq.Topic, mq.QueueID)
+						off, err = p.admin.InitialOffset(ctx, b.addr, g.name, mq.Topic, mq.QueueID)
 						return err
 					})
 					if err != nil && !answered(err) {

@@ -74,7 +74,7 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 		wg.Go(func() {
 			var info mqadmin.ConsumerRunningInfo
 			err := g.connBroker.doForClient(ctx, func(ctx context.Context) (err error) {
-				info, err = p.cfg.Admin.ConsumerRunningInfo(ctx, g.connBroker.addr, g.name, cn.ClientID, false)
+				info, err = p.admin.ConsumerRunningInfo(ctx, g.connBroker.addr, g.name, cn.ClientID, false)
 				return err
 			})
 			mu.Lock()

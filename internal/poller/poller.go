@@ -26,6 +26,7 @@ type Admin interface {
 	BrokerRuntimeInfo(ctx context.Context, brokerAddr string) (map[string]string, error)
 	SubscriptionGroups(ctx context.Context, brokerAddr string) (map[string]mqadmin.SubscriptionGroupConfig, error)
 	ConsumeStats(ctx context.Context, brokerAddr, group, topic string) (mqadmin.ConsumeStats, error)
+	BrokerConsumeStats(ctx context.Context, brokerAddr string, orderOnly bool) (mqadmin.BrokerConsumeStats, error)
 	ConsumerConnections(ctx context.Context, brokerAddr, group string) (mqadmin.ConsumerConnection, error)
 	TopicStats(ctx context.Context, brokerAddr, topic string) (mqadmin.TopicStats, error)
 	ConsumeTimeSpans(ctx context.Context, brokerAddr, group, topic string) ([]mqadmin.QueueTimeSpan, error)
@@ -61,6 +62,9 @@ type Config struct {
 	// TopicScanInterval is how often every topic's consumers are asked for, to find groups
 	// that show only through their online clients; 1 min when zero.
 	TopicScanInterval time.Duration
+	// ConnectionsRefresh is how often every group's online clients are asked for even when
+	// nothing says they changed (see connections); 1 min when zero.
+	ConnectionsRefresh time.Duration
 	// RunningInfoInterval is how often the clients of a clustering group are asked which
 	// queues they own and lock, besides whenever the set of clients changes; 1 min when
 	// zero. Broadcasting groups' clients are asked every cycle: they hold the offsets.
@@ -79,6 +83,14 @@ type Config struct {
 // Poller polls one cluster. PollOnce runs one cycle; Run runs cycles until cancelled.
 type Poller struct {
 	cfg Config
+	// admin is cfg.Admin, counting each cycle's requests.
+	admin *countingAdmin
+	// conns are the groups' online clients as last asked (connections); cycleNo counts
+	// the cycles that fetched, to spread the periodic asks.
+	conns   map[string]connMemo
+	cycleNo uint64
+	// extents are the topics' extents as last read, by broker and topic.
+	extents map[string]map[string]extentMemo
 
 	// State kept between cycles, touched only by the goroutine running cycles.
 	seeded     bool
@@ -115,6 +127,9 @@ type Report struct {
 	Queues   int
 	Stale    map[string]string // group → why it is stale
 	Brokers  []storage.BrokerState
+	// Requests counts the requests the cycle sent to name servers, brokers and (through
+	// brokers) clients, by kind.
+	Requests map[string]int
 	Err      error // the cycle as a whole failed (name servers or Postgres)
 }
 
@@ -142,6 +157,9 @@ func New(cfg Config) *Poller {
 	if cfg.TopicScanInterval <= 0 {
 		cfg.TopicScanInterval = time.Minute
 	}
+	if cfg.ConnectionsRefresh <= 0 {
+		cfg.ConnectionsRefresh = time.Minute
+	}
 	if cfg.RunningInfoInterval <= 0 {
 		cfg.RunningInfoInterval = time.Minute
 	}
@@ -156,6 +174,7 @@ func New(cfg Config) *Poller {
 	}
 	cfg.Logger = cfg.Logger.With("cluster", cfg.Cluster)
 	return &Poller{
+		admin:    newCountingAdmin(cfg.Admin),
 		cfg:      cfg,
 		groups:   map[string]*groupTrack{},
 		queues:   map[storage.QueueKey]track[queueValue]{},

@@ -98,7 +98,7 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 	stat := func(name string) (mqadmin.BrokerStatsData, bool) {
 		var d mqadmin.BrokerStatsData
 		err := b.do(ctx, func(ctx context.Context) (err error) {
-			d, err = p.cfg.Admin.BrokerStats(ctx, b.addr, name, mqadmin.StatsKey(topic, group))
+			d, err = p.admin.BrokerStats(ctx, b.addr, name, mqadmin.StatsKey(topic, group))
 			return err
 		})
 		return d, err == nil
@@ -123,7 +123,7 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 	for _, retry := range []string{retryPrefix + group + "_" + topic, retryPrefix + group + "+" + topic} {
 		var ts mqadmin.TopicStats
 		err := b.do(ctx, func(ctx context.Context) (err error) {
-			ts, err = p.cfg.Admin.TopicStats(ctx, b.addr, retry)
+			ts, err = p.admin.TopicStats(ctx, b.addr, retry)
 			return err
 		})
 		switch {
@@ -196,7 +196,7 @@ func (p *Poller) readPopLog(ctx context.Context, b *brokerPool, l *popLog) {
 		from := p.cfg.Now().Add(-popLookback)
 		var off int64
 		err := b.do(ctx, func(ctx context.Context) (err error) {
-			off, err = p.cfg.Admin.SearchOffsetByTimestamp(ctx, b.addr, timerTopic, 0, from)
+			off, err = p.admin.SearchOffsetByTimestamp(ctx, b.addr, timerTopic, 0, from)
 			return err
 		})
 		if err != nil {
@@ -207,7 +207,7 @@ func (p *Poller) readPopLog(ctx context.Context, b *brokerPool, l *popLog) {
 	for range popReadBudget {
 		var res mqadmin.PullResult
 		err := b.do(ctx, func(ctx context.Context) (err error) {
-			res, err = p.cfg.Admin.PullMessages(ctx, b.addr, timerTopic, 0, l.next, 32)
+			res, err = p.admin.PullMessages(ctx, b.addr, timerTopic, 0, l.next, 32)
 			return err
 		})
 		if err != nil {

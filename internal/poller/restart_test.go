@@ -45,7 +45,7 @@ func TestPollerSurvivesPostgresRestart(t *testing.T) {
 	defer admin.Close()
 	p := poller.New(poller.Config{
 		Cluster: "local", ClusterID: c.ID, NamesrvAddrs: []string{rmq.NamesrvAddr},
-		Admin: admin, Pool: pool, Interval: 500 * time.Millisecond,
+		Admin: admin, Pool: pool, Interval: 2 * time.Second, // the shared broker holds every test's groups
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	})
 	runCtx, cancel := context.WithCancel(ctx)
@@ -79,6 +79,6 @@ func TestPollerSurvivesPostgresRestart(t *testing.T) {
 	}
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM broker_state WHERE ok_at > $1`, restarted).Scan(&n); err != nil || n == 0 {
-		t.Fatalf("nothing stored since the restart: %d, %v", n, err)
+		t.Fatalf("nothing stored since the restart: %d, %v; last report: %+v", n, err, p.Stats().Last)
 	}
 }

@@ -52,7 +52,7 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 		b := pools[c.broker]
 		wg.Go(func() {
 			err := b.do(ctx, func(ctx context.Context) error {
-				spans, err := p.cfg.Admin.ConsumeTimeSpans(ctx, b.addr, c.group, c.topic)
+				spans, err := p.admin.ConsumeTimeSpans(ctx, b.addr, c.group, c.topic)
 				if err != nil {
 					return err
 				}
