@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 TESTFLAGS ?= -race -count=1 -timeout=30m
 PKGS ?= ./...
 
-.PHONY: run test deps assets generate build lint check-generated compose-config bench fuzz clean
+.PHONY: run test deps assets generate build lint check-generated compose-config bench bench-scale fuzz clean
 
 ## run: the dashboard on a local real stack with demo traffic (Ctrl-C stops everything)
 run: deps build
@@ -52,6 +52,12 @@ compose-config:
 
 bench: deps build
 	$(BIN)/devstack test -- $(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bench-scale: 20,000 groups over four clusters, Lagboard's web process side by side with
+## mqadmin consumerProgress (minutes; BENCHFLAGS=-groups 2000 for a quicker run)
+BENCHFLAGS ?=
+bench-scale: deps build
+	$(BIN)/lagbench -web $(BIN)/web $(BENCHFLAGS)
 
 ## fuzz: each fuzzer of untrusted input for FUZZTIME (default 30s): the network decoders and the HTTP edge
 FUZZTIME ?= 30s

@@ -28,31 +28,17 @@ func (p Population) TopicName(i int) string { return fmt.Sprintf("%s-t%03d", p.P
 // of 0 for every group on every queue of its topic, so each group shows up in consume
 // stats with Queues queues. Requests run concurrently, a few at a time.
 func Populate(ctx context.Context, admin *mqadmin.Client, brokerAddr string, p Population) error {
-	sem := make(chan struct{}, 16)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	run := func(f func() error) {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := f(); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
-	}
+	l := newLimited(16)
 	for t := range p.Topics {
-		run(func() error {
+		l.run(func() error {
 			return admin.CreateTopic(ctx, brokerAddr, mqadmin.TopicConfig{Topic: p.TopicName(t), ReadQueueNums: p.Queues, WriteQueueNums: p.Queues})
 		})
 	}
-	wg.Wait()
+	if err := l.wait("populate"); err != nil {
+		return err
+	}
 	for g := range p.Groups {
-		run(func() error {
+		l.run(func() error {
 			group, topic := p.GroupName(g), p.TopicName(g%p.Topics)
 			if err := admin.CreateSubscriptionGroup(ctx, brokerAddr, group); err != nil {
 				return err
@@ -65,9 +51,36 @@ func Populate(ctx context.Context, admin *mqadmin.Client, brokerAddr string, p P
 			return nil
 		})
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return fmt.Errorf("populate: %d failures, first: %w", len(errs), errs[0])
+	return l.wait("populate")
+}
+
+// limited runs functions concurrently, a few at a time, and collects their failures.
+type limited struct {
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func newLimited(n int) *limited { return &limited{sem: make(chan struct{}, n)} }
+
+func (l *limited) run(fn func() error) {
+	l.sem <- struct{}{}
+	l.wg.Go(func() {
+		defer func() { <-l.sem }()
+		if err := fn(); err != nil {
+			l.mu.Lock()
+			l.errs = append(l.errs, err)
+			l.mu.Unlock()
+		}
+	})
+}
+
+// wait waits for every function run so far and says how many failed, naming the step.
+func (l *limited) wait(step string) error {
+	l.wg.Wait()
+	if len(l.errs) > 0 {
+		return fmt.Errorf("%s: %d failures, first: %w", step, len(l.errs), l.errs[0])
 	}
 	return nil
 }
