@@ -223,19 +223,75 @@ func appendWindow(w []sample, s sample, now time.Time, span time.Duration) []sam
 	return append(w[:0:0], w[i:]...)
 }
 
-// seed loads what a restarted poller must not forget: each group's model and when its
-// offsets last moved.
+// seed loads what a poller starting, or taking the cluster over from another replica, must
+// not forget: each group's model and when its offsets last moved, and where each history
+// series stands, so that the first cycle writes what one poller watching all along would:
+// no point again that is stored already, the end of a flat stretch the other replica saw
+// but had no reason to write yet, no second per-minute point in a minute that has one.
 func (p *Poller) seed(ctx context.Context) error {
 	stored, err := storage.StoredGroups(ctx, p.cfg.Pool, p.cfg.ClusterID)
 	if err != nil {
 		return err
 	}
+	queues, err := storage.SeenQueues(ctx, p.cfg.Pool, p.cfg.ClusterID)
+	if err != nil {
+		return err
+	}
+	topics, err := storage.LastTopicPoints(ctx, p.cfg.Pool, p.cfg.ClusterID)
+	if err != nil {
+		return err
+	}
+	p.dlqSeen = map[string]int64{}
 	for _, g := range stored {
-		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType, kind: g.Kind}
+		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType, kind: g.Kind,
+			brokers: map[string]bool{}, queueMoved: map[queueRef]time.Time{}}
 		if g.LastCommitAt != nil {
 			gt.lastMove = *g.LastCommitAt
 		}
+		if g.DLQTotal != nil {
+			p.dlqSeen[g.Group] = *g.DLQTotal
+		}
 		p.groups[g.Group] = gt
+	}
+	committed := map[string]int64{}
+	for _, q := range queues {
+		gt := p.groups[q.Group]
+		if gt == nil {
+			continue
+		}
+		key := storage.QueueKey{Group: q.Group, Topic: q.Topic, Broker: q.Broker, QueueID: q.QueueID}
+		seen := point[queueValue]{At: q.PolledAt, V: queueValue{Max: q.MaxOffset, Consumer: q.ConsumerOffset}}
+		tr := track[queueValue]{written: seen, seen: seen, has: true}
+		if q.LastSampleAt == nil || !q.LastSampleAt.Equal(q.PolledAt) {
+			// Seen unchanged since its last point: a flat stretch whose end is not written.
+			tr.written = point[queueValue]{}
+			if q.LastSampleAt != nil {
+				tr.written.At = *q.LastSampleAt
+			}
+		}
+		p.queues[key] = tr
+		if q.SeriesID != nil {
+			p.queueIDs[key] = *q.SeriesID
+		}
+		ref := queueRef{topic: q.Topic, broker: q.Broker, queue: int(q.QueueID)}
+		if q.Committed && q.MovedAt != nil {
+			gt.queueMoved[ref] = *q.MovedAt
+		}
+		gt.brokers[q.Broker] = true
+		committed[q.Group] += q.ConsumerOffset
+	}
+	for name, sum := range committed {
+		// Broadcasting groups sum their clients' offsets instead (broadcast.go).
+		if gt := p.groups[name]; !broadcasting(gt.model) {
+			gt.committed, gt.hasCommitted = sum, true
+		}
+	}
+	for _, t := range topics {
+		key := storage.TopicKey{Group: t.Group, Topic: t.Topic}
+		pt := point[topicValue]{At: t.At, V: topicValue{Max: t.MaxOffset, Consumer: t.ConsumerOffset, Lag: t.Lag}}
+		p.topics[key] = topicTrack{track: track[topicValue]{written: pt, seen: pt, has: true},
+			minute: t.At.Truncate(time.Minute), prevAt: t.At, prevCons: t.ConsumerOffset}
+		p.topicIDs[key] = t.SeriesID
 	}
 	p.seeded = true
 	return nil

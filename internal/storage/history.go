@@ -106,12 +106,14 @@ type StoredGroup struct {
 	ConsumeType  string     `db:"consume_type"`
 	Kind         string     `db:"kind"`
 	LastCommitAt *time.Time `db:"last_commit_at"`
+	// DLQTotal is the dead-letter total last seen, nil without a dead-letter topic.
+	DLQTotal *int64 `db:"dlq_total"`
 }
 
 // StoredGroups returns the stored groups of a cluster.
 func StoredGroups(ctx context.Context, db DBTX, clusterID int64) ([]StoredGroup, error) {
 	rows, err := db.Query(ctx, `
-		SELECT group_name, message_model, consume_type, kind, last_commit_at FROM group_state WHERE cluster_id = $1`, clusterID)
+		SELECT group_name, message_model, consume_type, kind, last_commit_at, dlq_total FROM group_state WHERE cluster_id = $1`, clusterID)
 	if err != nil {
 		return nil, fmt.Errorf("stored groups: %w", err)
 	}
