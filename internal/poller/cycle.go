@@ -18,7 +18,11 @@ type pending struct {
 }
 
 // PollOnce runs one cycle: read the cluster within the cycle deadline, compute, store.
-func (p *Poller) PollOnce(ctx context.Context) Report {
+// It takes no lock: Run does, for replicas.
+func (p *Poller) PollOnce(ctx context.Context) Report { return p.pollOnce(ctx, p.cfg.Pool) }
+
+// pollOnce runs one cycle and writes it through w.
+func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 	now := p.cfg.Now()
 	rep := Report{At: now, Stale: map[string]string{}}
 	defer func() {
@@ -53,7 +57,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 			rep.Stale[g] = "no name server answered: " + err.Error()
 		}
 		cycle.GroupDrains, _ = p.drains(nil, rep.Stale, now)
-		p.store(ctx, cycle, pending{})
+		p.store(ctx, w, cycle, pending{})
 		return rep
 	}
 	p.change("namesrv", "", "")
@@ -117,17 +121,18 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 	}
 	cycle.GroupDrains, cycle.TopicDrains = p.drains(calcs, rep.Stale, now)
 	rep.Groups, rep.Queues = len(cycle.Groups), len(cycle.Queues)
-	if err := p.store(ctx, cycle, pend); err != nil {
+	if err := p.store(ctx, w, cycle, pend); err != nil {
 		rep.Err = err
 	}
 	return rep
 }
 
-// store writes the cycle and, once written, keeps the history tracks it advanced.
-func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) error {
+// store writes the cycle through w and, once written, keeps the history tracks it
+// advanced.
+func (p *Poller) store(ctx context.Context, w writer, cycle storage.Cycle, pend pending) error {
 	sctx, cancel := context.WithTimeout(ctx, p.cfg.Interval)
 	defer cancel()
-	if err := p.maintain(sctx, cycle.At); err != nil {
+	if err := p.maintain(sctx, w, cycle.At); err != nil {
 		p.change("postgres", err.Error(), "cannot store progress")
 		return err
 	}
@@ -135,7 +140,7 @@ func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) e
 	if p.cfg.InCycle != nil {
 		more = append(more, p.cfg.InCycle)
 	}
-	if err := storage.SaveCycle(sctx, p.cfg.Pool, cycle, more...); err != nil {
+	if err := storage.SaveCycle(sctx, w, cycle, more...); err != nil {
 		p.change("postgres", err.Error(), "cannot store progress")
 		return err
 	}
@@ -299,22 +304,22 @@ func (p *Poller) seed(ctx context.Context) error {
 
 // maintain creates partitions ahead and, once an hour, rolls up minute points and drops
 // partitions past retention.
-func (p *Poller) maintain(ctx context.Context, now time.Time) error {
+func (p *Poller) maintain(ctx context.Context, db storage.DBTX, now time.Time) error {
 	hour := now.Truncate(time.Hour)
 	if !p.lastHourly.Before(hour) {
 		return nil
 	}
-	if err := storage.EnsurePartitions(ctx, p.cfg.Pool, now); err != nil {
+	if err := storage.EnsurePartitions(ctx, db, now); err != nil {
 		return err
 	}
-	if _, err := storage.RollupHours(ctx, p.cfg.Pool, hour.Add(-48*time.Hour), hour); err != nil {
+	if _, err := storage.RollupHours(ctx, db, hour.Add(-48*time.Hour), hour); err != nil {
 		return err
 	}
-	dropped, err := storage.DropExpiredPartitions(ctx, p.cfg.Pool, now, p.cfg.Retention)
+	dropped, err := storage.DropExpiredPartitions(ctx, db, now, p.cfg.Retention)
 	if err != nil {
 		return err
 	}
-	if err := storage.DropOldDeadLetterPoints(ctx, p.cfg.Pool, now.Add(-p.cfg.Retention.TopicMinutes)); err != nil {
+	if err := storage.DropOldDeadLetterPoints(ctx, db, now.Add(-p.cfg.Retention.TopicMinutes)); err != nil {
 		return err
 	}
 	if len(dropped) > 0 {
