@@ -1,0 +1,2 @@
+-- Reserved for a migration of another branch; this file keeps the numbering without gaps
+-- until that branch is merged, and is removed then.
