@@ -24,6 +24,7 @@ import (
 	lbhttp "github.com/lagboard/lagboard/internal/http"
 	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/metrics"
+	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/static"
@@ -119,6 +120,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	for _, p := range clusters.pollers {
 		g.Go(func() error { return p.Run(gctx) })
 	}
+	compactor := poller.NewCompactor(poller.CompactorConfig{Pool: pool, Logger: logger})
+	g.Go(func() error { return compactor.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)

@@ -302,17 +302,14 @@ func (p *Poller) seed(ctx context.Context) error {
 	return nil
 }
 
-// maintain creates partitions ahead and, once an hour, rolls up minute points and drops
-// partitions past retention.
+// maintain, once an hour, creates partitions ahead and drops partitions past retention.
+// Packing history and rolling it up is the Compactor's.
 func (p *Poller) maintain(ctx context.Context, db storage.DBTX, now time.Time) error {
 	hour := now.Truncate(time.Hour)
 	if !p.lastHourly.Before(hour) {
 		return nil
 	}
 	if err := storage.EnsurePartitions(ctx, db, now); err != nil {
-		return err
-	}
-	if _, err := storage.RollupHours(ctx, db, hour.Add(-48*time.Hour), hour); err != nil {
 		return err
 	}
 	dropped, err := storage.DropExpiredPartitions(ctx, db, now, p.cfg.Retention)
