@@ -29,6 +29,9 @@ func (s *Service) drift(r Request, snap snapshot) string {
 			problems = append(problems, fmt.Sprintf("queue %s is gone", qp.QueueRef))
 			continue
 		}
+		if qp.NoSource {
+			continue // left as it is, wherever the group is now
+		}
 		ext, cur, _ := snap.queue(qp.QueueRef)
 		was, is := qp.Current, cur
 		if was < 0 {

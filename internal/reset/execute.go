@@ -48,6 +48,9 @@ type QueueOutcome struct {
 	// the one holding the queue when it could be told: verification waits for them.
 	Clients []string `json:"clients,omitempty"`
 	Owner   string   `json:"owner,omitempty"`
+	// Left marks a queue a ToGroup reset leaves as it is, its source group having no
+	// committed offset there; its Result is Unchanged and Target its Before.
+	Left bool `json:"left,omitempty"`
 }
 
 // Result is what happened to one queue.
@@ -239,6 +242,11 @@ func (s *Service) perQueue(ctx context.Context, b brokerState, qps []QueuePrevie
 	for _, qp := range qps {
 		before := b.committedAt(qp.QueueID)
 		qo := QueueOutcome{QueueRef: qp.QueueRef, Path: p, Before: before, Target: qp.Target, Result: Changed}
+		if qp.NoSource {
+			qo.Target, qo.Result, qo.Left = before, Unchanged, true
+			out = append(out, qo)
+			continue
+		}
 		if before == qp.Target {
 			qo.Result = Unchanged
 			out = append(out, qo)
@@ -334,6 +342,9 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 			}
 			if q.Owner != "" {
 				a["owner"] = q.Owner
+			}
+			if q.Left {
+				a["left"] = true
 			}
 			after[q.String()] = a
 			if q.Result == FailedQ {

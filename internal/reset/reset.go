@@ -26,10 +26,13 @@ const (
 	ToOffsets Kind = "exact"
 	// Shift moves each queue by N messages: back (negative) to consume again, forward to skip.
 	Shift Kind = "shift"
+	// ToGroup moves each queue to the offset another group (Spec.Source) has committed on
+	// it; a queue the source never committed on is left as it is.
+	ToGroup Kind = "group"
 )
 
 // Kinds lists the kinds in the order forms show them.
-func Kinds() []Kind { return []Kind{ToEarliest, ToLatest, ToTime, ToOffsets, Shift} }
+func Kinds() []Kind { return []Kind{ToEarliest, ToLatest, ToTime, ToOffsets, Shift, ToGroup} }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -54,6 +57,8 @@ func (k Kind) Label() string {
 		return "To exact offsets"
 	case Shift:
 		return "Shift by N messages"
+	case ToGroup:
+		return "Copy another group's offsets"
 	}
 	return string(k)
 }

@@ -138,6 +138,9 @@ func (s *Service) Preview(ctx context.Context, who Who, spec Spec) (Preview, err
 	if !who.may(auth.PermRequestReset, spec.Cluster, spec.Group) {
 		return Preview{}, errForbidden
 	}
+	if spec.Kind == ToGroup && !who.may(auth.PermViewDashboard, spec.Cluster, spec.Source) {
+		return Preview{}, errForbidden // copying offsets shows them: the source must be readable
+	}
 	c, err := s.Cluster(spec.Cluster)
 	if err != nil {
 		return Preview{}, err
@@ -164,6 +167,9 @@ func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket
 		return Request{}, err
 	}
 	if !who.may(auth.PermRequestReset, spec.Cluster, spec.Group) {
+		return Request{}, errForbidden
+	}
+	if spec.Kind == ToGroup && !who.may(auth.PermViewDashboard, spec.Cluster, spec.Source) {
 		return Request{}, errForbidden
 	}
 	c, err := s.Cluster(spec.Cluster)
@@ -393,7 +399,11 @@ func mustJSON(v any) []byte {
 func previewDigest(p Preview) map[string]any {
 	queues := map[string]any{}
 	for _, q := range p.Queues {
-		queues[q.String()] = map[string]int64{"current": q.Current, "min": q.Min, "max": q.Max, "target": q.Target}
+		d := map[string]any{"current": q.Current, "min": q.Min, "max": q.Max, "target": q.Target}
+		if q.NoSource {
+			d["left"] = true // the source group has no offset here
+		}
+		queues[q.String()] = d
 	}
 	var warnings []string
 	for _, w := range p.Warnings {

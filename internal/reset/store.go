@@ -20,10 +20,11 @@ type params struct {
 	By      int64            `json:"by,omitempty"`
 	Offsets map[string]int64 `json:"offsets,omitempty"`
 	Queues  []string         `json:"queues,omitempty"`
+	Source  string           `json:"source,omitempty"`
 }
 
 func paramsOf(s Spec) params {
-	p := params{By: s.By}
+	p := params{By: s.By, Source: s.Source}
 	if !s.Time.IsZero() {
 		t := s.Time.UTC()
 		p.Time = &t
@@ -41,7 +42,7 @@ func paramsOf(s Spec) params {
 }
 
 func (p params) spec(cluster, group, topic string, kind Kind) (Spec, error) {
-	s := Spec{Cluster: cluster, Group: group, Topic: topic, Kind: kind, By: p.By}
+	s := Spec{Cluster: cluster, Group: group, Topic: topic, Kind: kind, By: p.By, Source: p.Source}
 	if p.Time != nil {
 		s.Time = *p.Time
 	}
