@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 
+	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/views"
@@ -113,5 +114,21 @@ func (s *Server) postedResetForm(r *http.Request) (resetInput, error) {
 		return resetInput{}, errcode.Errorf(errcode.Invalid, "The form could not be read.")
 	}
 	in := parseResetForm(r.PostForm)
-	return in, s.mayRequest(r, in.form.Cluster, in.form.Group)
+	if err := s.mayRequest(r, in.form.Cluster, in.form.Group); err != nil {
+		return in, err
+	}
+	return in, s.mayReadSource(r, in.spec)
+}
+
+// mayReadSource refuses, with the common 403, a copy of offsets from a group the user may
+// not read: the preview would show them.
+func (s *Server) mayReadSource(r *http.Request, spec reset.Spec) error {
+	if spec.Kind != reset.ToGroup || spec.Source == "" {
+		return nil
+	}
+	scope := auth.Scope{Cluster: spec.Cluster, Group: spec.Source}
+	if !s.deps.Auth.Allowed(r.Context(), auth.PermViewDashboard, scope) {
+		return s.refuse(r, auth.PermViewDashboard, scope, "copying offsets from a group outside the user's dashboard:view grants")
+	}
+	return nil
 }

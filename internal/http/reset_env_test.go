@@ -16,7 +16,8 @@ import (
 )
 
 // resetTestPolicy gives the demo roles everywhere, a lead who is both operator and
-// approver, and an approver whose groups (billing-*) never match the tests' groups.
+// approver, an approver whose groups (billing-*) never match the tests' groups, and an
+// operator who sees only the groups seedGroup makes (g-*).
 const resetTestPolicy = `grants:
   - {values: [lagboard-viewer], role: viewer, clusters: ["*"], consumer_groups: ["*"]}
   - {values: [lagboard-operator], role: operator, clusters: ["*"], consumer_groups: ["*"]}
@@ -26,12 +27,14 @@ const resetTestPolicy = `grants:
   - {values: [lagboard-lead], role: operator, clusters: ["*"], consumer_groups: ["*"]}
   - {values: [lagboard-lead], role: approver, clusters: ["*"], consumer_groups: ["*"]}
   - {values: [lagboard-far], role: approver, clusters: ["*"], consumer_groups: ["billing-*"]}
+  - {values: [lagboard-narrow], role: operator, clusters: ["*"], consumer_groups: ["g-*"]}
 `
 
 // resetUsers join the demo users on the dev provider.
 var resetUsers = []devidp.User{
 	{Username: "lead", Password: "lagboard-lead", Email: "lead@lagboard.test", Name: "Lee Lead", Groups: []string{"lagboard-lead"}},
 	{Username: "far", Password: "lagboard-far", Email: "far@lagboard.test", Name: "Fay Far", Groups: []string{"lagboard-far"}},
+	{Username: "narrow", Password: "lagboard-narrow", Email: "narrow@lagboard.test", Name: "Nat Narrow", Groups: []string{"lagboard-narrow"}},
 }
 
 // testClock is the reset service's clock: the real time moved on by what a test asks.

@@ -35,7 +35,7 @@ func parseResetForm(v url.Values) resetInput {
 	in := resetInput{checked: map[string]bool{}, offsets: map[string]string{}}
 	f := &in.form
 	f.Cluster, f.Group, f.Topic, f.Kind = get("cluster"), get("group"), get("topic"), get("kind")
-	f.Time, f.TimeUTC, f.By, f.Scope = get("time"), get("time_utc"), get("by"), get("scope")
+	f.Time, f.TimeUTC, f.By, f.Scope, f.Source = get("time"), get("time_utc"), get("by"), get("scope"), get("source")
 	f.Reason, f.Ticket = v.Get("reason"), v.Get("ticket")
 	if f.Scope != "chosen" {
 		f.Scope = "all"
@@ -91,6 +91,11 @@ func specOf(in resetInput) (reset.Spec, error) {
 			return invalid("The shift must be a whole number of messages, such as -500 or 200.")
 		}
 		s.By = n
+	case reset.ToGroup:
+		if f.Source == "" {
+			return invalid("Give the consumer group whose offsets to copy.")
+		}
+		s.Source = f.Source
 	case reset.ToOffsets:
 		s.Offsets = map[reset.QueueRef]int64{}
 		for label, o := range in.offsets {

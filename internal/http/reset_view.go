@@ -19,8 +19,8 @@ func previewView(p reset.Preview, spec reset.Spec) views.ResetPreview {
 	for _, q := range p.Queues {
 		v.Rows = append(v.Rows, views.PreviewRow{
 			Broker: q.Broker, QueueID: q.QueueID, Current: offsetText(q.Current),
-			Min: views.Count(q.Min), Max: views.Count(q.Max), Requested: views.Count(q.Requested),
-			Target: views.Count(q.Target), Clamped: q.Clamped, Change: signed(q.Change()),
+			Min: views.Count(q.Min), Max: views.Count(q.Max), Requested: offsetText(q.Requested),
+			Target: offsetText(q.Target), Clamped: q.Clamped, Left: q.NoSource, Change: signed(q.Change()),
 			Reconsume: views.Count(q.Reconsume()), Skip: views.Count(q.Skip()),
 		})
 	}
@@ -76,7 +76,7 @@ func outcomeView(o reset.Outcome) views.ResetOutcome {
 	v := views.ResetOutcome{At: o.At}
 	for _, q := range o.Queues {
 		v.Rows = append(v.Rows, views.OutcomeRow{Queue: q.String(), Path: string(q.Path), Before: offsetText(q.Before),
-			Target: views.Count(q.Target), Result: string(q.Result), Error: q.Error})
+			Target: offsetText(q.Target), Result: string(q.Result), Error: q.Error, Left: q.Left})
 		switch q.Result {
 		case reset.Changed:
 			v.Changed++

@@ -82,6 +82,8 @@ type PreviewRow struct {
 	// Current is the committed offset, "none" when the group has none on the queue.
 	Current, Min, Max, Requested, Target string
 	Clamped                              bool
+	// Left marks a queue a copy leaves as it is: the source group has no offset there.
+	Left bool
 	// Change is signed ("−120", "+30", "0"); Reconsume and Skip are counts.
 	Change, Reconsume, Skip string
 }

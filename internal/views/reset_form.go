@@ -28,6 +28,8 @@ type ResetForm struct {
 	// which the page's script fills in.
 	Time, TimeUTC string
 	By            string
+	// Source is the group whose offsets a copy takes.
+	Source string
 	// Scope is "all" or "chosen".
 	Scope  string
 	Queues []FormQueue

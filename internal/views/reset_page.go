@@ -93,6 +93,8 @@ type OutcomeRow struct {
 	Before, Target string
 	// Result is changed, unchanged, handed or failed; Error the broker's answer.
 	Result, Error string
+	// Left marks a queue a copy left as it was: the source group had no offset there.
+	Left bool
 }
 
 // ResetVerification is what the verifier saw after execution.
