@@ -105,7 +105,7 @@ func (s *Service) refuseDrift(ctx context.Context, who Who, r Request, drift str
 		}
 		e := s.entry(who, audit.ActionResetRefused, r, audit.Failure)
 		e.Error = "the group drifted from the preview: " + drift
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "drift_tolerance": s.o.DriftTolerance})
+		e.Parameters = entryParams(r, map[string]any{"drift_tolerance": s.o.DriftTolerance})
 		e.Before, e.After = stateJSON(Approved), stateJSON(Refused)
 		return audit.Append(ctx, tx, e)
 	})

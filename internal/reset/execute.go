@@ -32,6 +32,9 @@ const (
 type Outcome struct {
 	At     time.Time      `json:"at"`
 	Queues []QueueOutcome `json:"queues"`
+	// NotAttempted says why nothing was sent for this group and topic of a request of
+	// several: its brokers could not be read, or it drifted from its preview.
+	NotAttempted string `json:"not_attempted,omitempty"`
 }
 
 // QueueOutcome is one queue's part of an execution.
@@ -91,6 +94,9 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 	if reason := s.mayExecute(who, r); reason != "" {
 		return Request{}, s.refuse(ctx, who, r, reason, errcode.Errorf(errcode.Forbidden,
 			"Only the person who requested this reset, or one of its approvers, may execute it."))
+	}
+	if r.Batched() {
+		return s.executeBatch(ctx, who, r)
 	}
 	if r.State == Pending {
 		return Request{}, s.refuse(ctx, who, r, "not approved", notExecutable(r))
@@ -351,7 +357,7 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 				failed = append(failed, q.String()+": "+q.Error)
 			}
 		}
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "counts": counts})
+		e.Parameters = entryParams(r, map[string]any{"state": to, "counts": counts})
 		e.Before, e.After = mustJSON(before), mustJSON(after)
 		if len(failed) > 0 {
 			e.Error = fmt.Sprintf("%d of %s failed: %s", len(failed), humanize.Plural(len(out.Queues), "queue", "queues"), strings.Join(failed, "; "))

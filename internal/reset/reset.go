@@ -176,7 +176,16 @@ type Request struct {
 
 	UpdatedAt time.Time
 	Decisions []Decision
+
+	// BatchID is set on each (group, topic) of a request of several: the id of its first,
+	// which names the whole request. BatchIndex numbers them from 0, BatchSize counts them.
+	BatchID    string
+	BatchIndex int
+	BatchSize  int
 }
+
+// Batched reports whether the request is one (group, topic) of a request of several.
+func (r Request) Batched() bool { return r.BatchID != "" }
 
 // Approvals counts the approvals the request has.
 func (r Request) Approvals() int {
