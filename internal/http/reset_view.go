@@ -2,6 +2,7 @@ package http
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,12 +139,17 @@ func verdictLabel(v reset.Verdict, by string, honoured bool) string {
 
 // listRow shapes a request for the list.
 func listRow(r reset.Request) views.ResetListRow {
-	return views.ResetListRow{
+	row := views.ResetListRow{
 		ID: r.ID, Href: views.ResetRequestHref(r.ID), Cluster: r.Cluster, Group: r.Group, Topic: r.Topic,
 		Target: r.Spec.Describe(), TargetAt: targetAt(r.Spec), Scope: scopeShort(r.Spec), State: string(r.State),
 		StateLabel: r.State.Label(), RequestedBy: r.RequestedByName, RequestedAt: r.RequestedAt,
 		Approvals: r.Approvals(), Required: r.RequiredApprovals,
 	}
+	if r.Batched() {
+		row.Href = views.ResetRequestHref(r.BatchID)
+		row.Batch = strconv.Itoa(r.BatchIndex+1) + " of " + strconv.Itoa(r.BatchSize)
+	}
+	return row
 }
 
 // targetAt is the instant of a reset to a point in time, nil for other kinds.

@@ -37,6 +37,31 @@ type ResetPage struct {
 	Timeline            []TimelineItem
 	// What the viewer may do here; the server checks again on every action.
 	CanDecide, CanExecute, CanCancel bool
+	// Items are the groups and topics of a request of several, each with its own preview,
+	// outcome and verification; empty for a request of one (Preview, Outcome and
+	// Verification above are then its own).
+	Items []ResetItem
+}
+
+// ResetItem is one group and topic of a request of several.
+type ResetItem struct {
+	Key               string
+	Group, Topic      string
+	GroupHref         string
+	State, StateLabel string
+	Preview           ResetPreview
+	Outcome           *ResetOutcome
+	Verification      *ResetVerification
+	// NotAttempted says why nothing was sent for this group.
+	NotAttempted string
+}
+
+// Title is the page's title: the group, or how many groups.
+func (m ResetPage) Title() string {
+	if len(m.Items) > 0 {
+		return "Reset of " + Plural(len(m.Items), "group", "groups")
+	}
+	return "Reset of " + m.Group
 }
 
 // Actions reports whether the viewer has any action on the request.
@@ -159,6 +184,8 @@ type TimelineItem struct {
 	Outcome string
 	Reason  string
 	Error   string
+	// About names the group and topic of a request of several the entry concerns.
+	About string
 }
 
 // ActionLabel says what a timeline entry's action did.
