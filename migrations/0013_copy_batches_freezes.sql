@@ -22,3 +22,44 @@ ALTER TABLE reset_request
         (batch_id IS NULL AND batch_index IS NULL AND batch_size IS NULL)
         OR (batch_id IS NOT NULL AND batch_size >= 2 AND batch_index >= 0 AND batch_index < batch_size));
 CREATE UNIQUE INDEX reset_request_batch_item ON reset_request (batch_id, batch_index) WHERE batch_id IS NOT NULL;
+
+-- Change-freeze windows (internal/freeze): while one covering a request's cluster and group
+-- is in force, the request is not executed; requests and approvals go on. A window covers
+-- the groups that one of its cluster patterns and one of its group patterns match (globs,
+-- as in the access policy). It is in force once, [starts_at, ends_at), or weekly: on each
+-- of days (0 Sunday to 6 Saturday) from from_minute to to_minute after midnight in
+-- time_zone, ending on the next day when to_minute <= from_minute. Every change is audited
+-- (freeze.created, freeze.updated, freeze.deleted, with the window before and after).
+CREATE TABLE freeze_window (
+    id              uuid PRIMARY KEY,
+    name            text NOT NULL CHECK (name <> ''),
+    reason          text NOT NULL DEFAULT '',
+    clusters        text[] NOT NULL CHECK (cardinality(clusters) > 0),
+    groups          text[] NOT NULL CHECK (cardinality(groups) > 0),
+    kind            text NOT NULL CHECK (kind IN ('once', 'weekly')),
+    starts_at       timestamptz,
+    ends_at         timestamptz,
+    days            int[] NOT NULL DEFAULT '{}',
+    from_minute     int NOT NULL DEFAULT 0 CHECK (from_minute BETWEEN 0 AND 1439),
+    to_minute       int NOT NULL DEFAULT 0 CHECK (to_minute BETWEEN 0 AND 1439),
+    time_zone       text NOT NULL DEFAULT 'UTC',
+    created_by      text NOT NULL,
+    created_by_name text NOT NULL DEFAULT '',
+    created_at      timestamptz NOT NULL,
+    updated_by      text NOT NULL,
+    updated_by_name text NOT NULL DEFAULT '',
+    updated_at      timestamptz NOT NULL,
+    CHECK (kind <> 'once' OR (starts_at IS NOT NULL AND ends_at > starts_at)),
+    CHECK (kind <> 'weekly' OR (cardinality(days) > 0 AND days <@ ARRAY[0, 1, 2, 3, 4, 5, 6]))
+);
+
+-- An emergency override lets a request be executed inside a freeze: whoever may execute it
+-- states a reason, and the request then needs one approval more than it did
+-- (required_approvals is raised by one, and an approved request waits again). The windows
+-- in force when it was asked are named in override_windows.
+ALTER TABLE reset_request
+    ADD COLUMN override_reason  text NOT NULL DEFAULT '',
+    ADD COLUMN override_by      text NOT NULL DEFAULT '',
+    ADD COLUMN override_by_name text NOT NULL DEFAULT '',
+    ADD COLUMN override_at      timestamptz,
+    ADD COLUMN override_windows text NOT NULL DEFAULT '';

@@ -76,3 +76,11 @@ func reaches(patterns []string, name string) bool {
 	}
 	return matchAny(patterns, name)
 }
+
+// MatchAny reports whether name matches one of the glob patterns, as grants match clusters
+// and consumer groups: "*" matches any run of characters, every other character itself.
+func MatchAny(patterns []string, name string) bool { return matchAny(patterns, name) }
+
+// CheckPattern says what is wrong with a glob pattern of clusters or groups, nil when
+// nothing is.
+func CheckPattern(p string) error { return checkPattern(p) }

@@ -34,17 +34,19 @@ const (
 	PermViewAudit     Permission = "audit:view"
 	PermExportAudit   Permission = "audit:export"
 	PermAdmin         Permission = "settings:admin"
+	// PermManageFreezes creates, changes and deletes change-freeze windows.
+	PermManageFreezes Permission = "freeze:manage"
 )
 
 // grantable lists the permissions roles can hold, in a stable order for messages.
 var grantable = []Permission{
 	PermViewDashboard, PermRequestReset, PermApproveReset, PermExecuteReset,
-	PermViewAudit, PermExportAudit, PermAdmin,
+	PermViewAudit, PermExportAudit, PermAdmin, PermManageFreezes,
 }
 
 // writes are the permissions that change a cluster or the dashboard's settings; anonymous
 // users may never hold one.
-var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin}
+var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermManageFreezes}
 
 // Grantable reports whether p is a permission a role can grant (not Public or SignedIn).
 func (p Permission) Grantable() bool { return slices.Contains(grantable, p) }
