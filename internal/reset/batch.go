@@ -124,6 +124,10 @@ func (s *Service) executeBatch(ctx context.Context, who Who, r Request) (Request
 			return Request{}, notExecutable(it)
 		}
 	}
+	frozen, err := s.refuseFrozen(ctx, who, items)
+	if err != nil {
+		return Request{}, err
+	}
 	c, err := s.Cluster(r.Cluster)
 	if err != nil {
 		return Request{}, err
@@ -140,6 +144,7 @@ func (s *Service) executeBatch(ctx context.Context, who Who, r Request) (Request
 				return errMovedOn
 			}
 			e := s.entry(who, audit.ActionResetStarted, it, audit.Success)
+			e.Parameters = entryParams(it, overrideParams(it, frozen))
 			e.Before, e.After = stateJSON(Approved), stateJSON(Executing)
 			if err := audit.Append(ctx, tx, e); err != nil {
 				return err

@@ -104,6 +104,10 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 	if r.State != Approved {
 		return Request{}, notExecutable(r)
 	}
+	frozen, err := s.refuseFrozen(ctx, who, []Request{r})
+	if err != nil {
+		return Request{}, err
+	}
 	c, err := s.Cluster(r.Cluster)
 	if err != nil {
 		return Request{}, err
@@ -130,6 +134,7 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 			return errMovedOn
 		}
 		e := s.entry(who, audit.ActionResetStarted, r, audit.Success)
+		e.Parameters = entryParams(r, overrideParams(r, frozen))
 		e.Before, e.After = stateJSON(Approved), stateJSON(Executing)
 		return audit.Append(ctx, tx, e)
 	})

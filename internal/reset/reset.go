@@ -177,6 +177,12 @@ type Request struct {
 	UpdatedAt time.Time
 	Decisions []Decision
 
+	// OverrideAt is set once an emergency override of a change freeze was asked for, by
+	// OverrideBy, for OverrideReason, while the windows OverrideWindows were in force: the
+	// request may then be executed inside a freeze, with one approval more.
+	OverrideReason, OverrideBy, OverrideByName, OverrideWindows string
+	OverrideAt                                                  *time.Time
+
 	// BatchID is set on each (group, topic) of a request of several: the id of its first,
 	// which names the whole request. BatchIndex numbers them from 0, BatchSize counts them.
 	BatchID    string

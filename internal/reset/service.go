@@ -16,6 +16,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/freeze"
 )
 
 // Defaults of Options.
@@ -62,6 +63,13 @@ type Options struct {
 	VerifySettle time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Freezes says which change-freeze windows are in force; nil when there are none.
+	Freezes Freezes
+}
+
+// Freezes is what the workflow needs of the change-freeze windows (*freeze.Service).
+type Freezes interface {
+	InForce(ctx context.Context, cluster, group string, at time.Time) (freeze.State, error)
 }
 
 // Service runs the reset workflow.
@@ -319,7 +327,11 @@ func (s *Service) Decide(ctx context.Context, who Who, id string, approve bool, 
 		}
 		before := r.State
 		r.State = to
-		e := s.entry(who, action, *r, audit.Success)
+		act := action
+		if approve && r.OverrideAt != nil {
+			act = audit.ActionResetOverrideApproved
+		}
+		e := s.entry(who, act, *r, audit.Success)
 		e.Reason = comment
 		e.Parameters = entryParams(*r, map[string]any{"approvals": r.Approvals(),
 			"required_approvals": r.RequiredApprovals, "requested_at": r.RequestedAt.UTC()})

@@ -108,7 +108,8 @@ const requestColumns = `id::text, cluster, group_name, topic, kind, params, reas
 	required_approvals, state, requested_by, requested_by_name, requested_at, expires_at,
 	executed_by, executed_by_name, executed_at, outcome, verified_at, verification,
 	closed_by, closed_by_name, closed_at, close_comment, updated_at,
-	coalesce(batch_id::text, ''), coalesce(batch_index, 0), coalesce(batch_size, 0)`
+	coalesce(batch_id::text, ''), coalesce(batch_index, 0), coalesce(batch_size, 0),
+	override_reason, override_by, override_by_name, override_windows, override_at`
 
 func scanRequest(row pgx.Row) (Request, error) {
 	var r Request
@@ -119,7 +120,8 @@ func scanRequest(row pgx.Row) (Request, error) {
 		&r.RequiredApprovals, &state, &r.RequestedBy, &r.RequestedByName, &r.RequestedAt, &r.ExpiresAt,
 		&r.ExecutedBy, &r.ExecutedByName, &r.ExecutedAt, &outcome, &r.VerifiedAt, &verification,
 		&r.ClosedBy, &r.ClosedByName, &r.ClosedAt, &r.CloseComment, &r.UpdatedAt,
-		&r.BatchID, &r.BatchIndex, &r.BatchSize)
+		&r.BatchID, &r.BatchIndex, &r.BatchSize,
+		&r.OverrideReason, &r.OverrideBy, &r.OverrideByName, &r.OverrideWindows, &r.OverrideAt)
 	if err != nil {
 		return Request{}, err
 	}
