@@ -19,6 +19,7 @@ import (
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/freeze"
 	lbhttp "github.com/lagboard/lagboard/internal/http"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
@@ -64,8 +65,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	for _, r := range cfg.Reset.Approvals {
 		rules = append(rules, reset.ApprovalRule{Cluster: r.Cluster, Group: r.Group, Count: r.Count})
 	}
+	freezes := freeze.New(pool, nil)
 	resets := reset.New(reset.Options{Pool: pool, Clusters: clusters.resetClusters(), Logger: logger.With("component", "reset"),
-		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow})
+		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow,
+		Freezes: freezes})
 	// SIGHUP reloads the access policy; registered before listening so that a reload sent
 	// once the server is up is never taken for a hang-up that ends the process.
 	hup := make(chan os.Signal, 1)
@@ -95,6 +98,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Watched:      watched(cfg.Clusters),
 			Resets:       resets,
 			Trail:        trail,
+			Freezes:      freezes,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

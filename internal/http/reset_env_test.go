@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lagboard/lagboard/internal/devidp"
+	"github.com/lagboard/lagboard/internal/freeze"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -56,7 +57,7 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // resetEnv is the dashboard with real sessions and the dev provider, and the reset
-// workflow on a real broker, known to it as cluster "prod".
+// workflow on a real broker, known to it as cluster "prod", with change-freeze windows.
 type resetEnv struct {
 	*testEnv
 	svc   *reset.Service
@@ -73,8 +74,9 @@ func newResetEnv(t *testing.T, drift int64) *resetEnv {
 	e := &resetEnv{mq: stacktest.Broker(t, stacktest.Versions(t)[0]), admin: mqadmin.New(mqadmin.Options{}), clock: &testClock{}}
 	t.Cleanup(func() { e.admin.Close() })
 	e.testEnv = newEnv(t, envOptions{policy: resetTestPolicy, users: resetUsers, deps: func(env *testEnv, d *Deps) {
+		d.Freezes = freeze.New(env.pool, e.clock.Now)
 		e.svc = reset.New(reset.Options{Pool: env.pool, Logger: env.logger, Now: e.clock.Now, Expiry: time.Hour, DriftTolerance: drift, VerifySettle: time.Second,
-			Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{e.mq.NamesrvAddr}, Admin: e.admin}}})
+			Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{e.mq.NamesrvAddr}, Admin: e.admin}}, Freezes: d.Freezes})
 		d.Resets, d.Trail = e.svc, env.trail
 	}})
 	return e

@@ -19,12 +19,17 @@ func (s *Server) resetShow(w http.ResponseWriter, r *http.Request) error {
 	if err := s.resetsOn(); err != nil {
 		return err
 	}
+	return s.showReset(w, r, chi.URLParam(r, "id"), http.StatusOK, nil)
+}
+
+// showReset renders a request's page, or its live part for htmx, with status; change
+// adjusts the page first (an action's error and what was typed).
+func (s *Server) showReset(w http.ResponseWriter, r *http.Request, id string, status int, change func(*views.ResetPage)) error {
 	if err := s.resetReader(r); err != nil {
 		return err
 	}
 	ctx, cancel := loadContext(r)
 	defer cancel()
-	id := chi.URLParam(r, "id")
 	req, err := s.deps.Resets.Get(ctx, id)
 	if err != nil {
 		return err
@@ -49,12 +54,46 @@ func (s *Server) resetShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := s.resetPage(r, items, events, time.Now())
+	if open := req.State == reset.Pending || req.State == reset.Approved; open {
+		frozen, err := s.deps.Resets.Frozen(ctx, items)
+		if err != nil {
+			return err
+		}
+		if frozen.Frozen() {
+			m.Freeze = frozen.Message()
+			m.CanOverride = req.OverrideAt == nil && !m.Overdue && s.mayExecuteAny(r, items)
+		}
+	}
+	if change != nil {
+		change(&m)
+	}
 	if isHTMX(r) {
-		s.render(w, r, http.StatusOK, views.ResetLive(m))
+		s.render(w, r, status, views.ResetLive(m))
 		return nil
 	}
-	s.render(w, r, http.StatusOK, views.ResetPageView(s.chrome(views.SectionResets), m))
+	s.render(w, r, status, views.ResetPageView(s.chrome(views.SectionResets), m))
 	return nil
+}
+
+// mayExecuteAny reports whether the viewer could execute the request once approved: its
+// requester with reset:execute, or one of its approvers, on every group. Only what to
+// offer: the service decides.
+func (s *Server) mayExecuteAny(r *http.Request, items []reset.Request) bool {
+	p, ok := auth.PrincipalFrom(r.Context())
+	if !ok || p.Identity == nil {
+		return false
+	}
+	me := p.Identity.Subject
+	for _, it := range items {
+		scope := auth.Scope{Cluster: it.Cluster, Group: it.Group}
+		switch {
+		case it.RequestedBy == me && s.deps.Auth.Decide(p, auth.PermExecuteReset, scope).Allowed:
+		case it.ApprovedBy(me) && s.deps.Auth.Decide(p, auth.PermApproveReset, scope).Allowed:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // resetPage shapes a request for its page, with the actions the viewer may take; items
@@ -72,6 +111,9 @@ func (s *Server) resetPage(r *http.Request, items []reset.Request, events []rese
 	}
 	if m.RequestedBy == "" {
 		m.RequestedBy = req.RequestedBy
+	}
+	if req.OverrideAt != nil {
+		m.Override = &views.ResetOverride{By: req.OverrideByName, Reason: req.OverrideReason, Windows: req.OverrideWindows, At: *req.OverrideAt}
 	}
 	m.Overdue = (req.State == reset.Pending || req.State == reset.Approved) && !now.Before(req.ExpiresAt)
 	if req.ClosedAt != nil {

@@ -35,5 +35,6 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/clusters/{cluster}/groups/{group}/history", s.handle(s.groupHistory), auth.PermViewDashboard},
 	}
 	rs = append(rs, s.resetRoutes()...)
+	rs = append(rs, s.freezeRoutes()...)
 	return append(rs, s.auditRoutes()...)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/freeze"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/internal/views"
@@ -49,6 +50,8 @@ type Deps struct {
 	// audit entries it writes.
 	Resets *reset.Service
 	Trail  *audit.Recorder
+	// Freezes keeps the change-freeze windows, during which resets are not executed.
+	Freezes *freeze.Service
 }
 
 // Server is Lagboard's HTTP handler.

@@ -37,6 +37,16 @@ type ResetPage struct {
 	Timeline            []TimelineItem
 	// What the viewer may do here; the server checks again on every action.
 	CanDecide, CanExecute, CanCancel bool
+	// Freeze says which change freeze is in force on the request's groups and until when,
+	// "" when none is. CanOverride offers the emergency override, whose reason as typed and
+	// the error of a refused attempt are OverrideReason and OverrideError. Override is the
+	// override asked for, if any.
+	Freeze string
+	// ActionError is why the viewer's last action was refused.
+	ActionError                   string
+	CanOverride                   bool
+	OverrideReason, OverrideError string
+	Override                      *ResetOverride
 	// Items are the groups and topics of a request of several, each with its own preview,
 	// outcome and verification; empty for a request of one (Preview, Outcome and
 	// Verification above are then its own).
@@ -65,7 +75,14 @@ func (m ResetPage) Title() string {
 }
 
 // Actions reports whether the viewer has any action on the request.
-func (m ResetPage) Actions() bool { return m.CanDecide || m.CanExecute || m.CanCancel }
+func (m ResetPage) Actions() bool { return m.CanDecide || m.CanExecute || m.CanCancel || m.CanOverride }
+
+// ResetOverride is an emergency override of a change freeze: who asked, when, why, and the
+// windows then in force.
+type ResetOverride struct {
+	By, Reason, Windows string
+	At                  time.Time
+}
 
 // ResetDecision is one approver's approval or rejection.
 type ResetDecision struct {
@@ -211,6 +228,10 @@ func (t TimelineItem) ActionLabel() string {
 		return "verified"
 	case "reset.not_honoured":
 		return "found not honoured"
+	case "reset.override_requested":
+		return "asked for an emergency override of the change freeze"
+	case "reset.override_approved":
+		return "approved the emergency override"
 	}
 	return t.Action
 }
