@@ -1,8 +1,10 @@
 package http
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -149,6 +151,7 @@ func (s *Server) resetPage(r *http.Request, items []reset.Request, events []rese
 			m.Items = append(m.Items, itemView(i, it))
 			m.Live = m.Live || live(it)
 		}
+		m.BatchSummary = batchSummary(overall, items)
 	}
 	if !m.Overdue {
 		m.CanDecide, m.CanExecute, m.CanCancel = s.resetActions(r, items)
@@ -159,6 +162,37 @@ func (s *Server) resetPage(r *http.Request, items []reset.Request, events []rese
 // live reports whether a request's page must poll: its execution or verification runs.
 func live(r reset.Request) bool {
 	return r.State == reset.Executing || ((r.State == reset.Executed || r.State == reset.Partial) && r.VerifiedAt == nil)
+}
+
+// batchSummary says how a request of several groups ended when not every group was
+// carried out: "Partly executed: 1 of 2 groups reset, 1 not attempted, …".
+func batchSummary(overall reset.State, items []reset.Request) string {
+	if overall != reset.Partial && overall != reset.Failed {
+		return ""
+	}
+	done, notAttempted, failed := 0, 0, 0
+	for _, it := range items {
+		switch {
+		case it.State == reset.Executed || it.State == reset.Verified || it.State == reset.NotHonoured:
+			done++
+		case it.Outcome != nil && it.Outcome.NotAttempted != "":
+			notAttempted++
+		default:
+			failed++
+		}
+	}
+	parts := []string{fmt.Sprintf("%d of %d groups reset", done, len(items))}
+	if notAttempted > 0 {
+		parts = append(parts, fmt.Sprintf("%d not attempted", notAttempted))
+	}
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed on the brokers", failed))
+	}
+	lead := "Partly executed"
+	if overall == reset.Failed {
+		lead = "Failed"
+	}
+	return lead + ": " + strings.Join(parts, ", ") + ". This request did not succeed as a whole; each group below says what happened to it."
 }
 
 // itemView shapes one group and topic of a request of several.

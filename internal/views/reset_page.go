@@ -51,6 +51,9 @@ type ResetPage struct {
 	// outcome and verification; empty for a request of one (Preview, Outcome and
 	// Verification above are then its own).
 	Items []ResetItem
+	// BatchSummary says how a request of several groups ended when some or all of them
+	// were not carried out, "" otherwise.
+	BatchSummary string
 }
 
 // ResetItem is one group and topic of a request of several.
