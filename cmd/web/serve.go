@@ -21,6 +21,7 @@ import (
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/freeze"
 	lbhttp "github.com/lagboard/lagboard/internal/http"
 	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/metrics"
@@ -72,8 +73,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	sender := alert.NewSender(alert.SenderOptions{Pool: pool, Logger: logger.With("component", "alert"),
 		BaseURL: cfg.Alerts.PublicURL, GiveUpAfter: cfg.Alerts.GiveUpAfter})
+	freezes := freeze.New(pool, nil)
 	resets := reset.New(reset.Options{Pool: pool, Clusters: clusters.resetClusters(), Logger: logger.With("component", "reset"),
-		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow})
+		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow,
+		Freezes: freezes})
 	// SIGHUP reloads the access policy; registered before listening so that a reload sent
 	// once the server is up is never taken for a hang-up that ends the process.
 	hup := make(chan os.Signal, 1)
@@ -107,6 +110,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Tokens:       apitoken.New(pool),
 			Alerts:       alert.NewService(pool, cfg.Alerts.PublicURL),
 			AlertRepeat:  cfg.Alerts.Repeat,
+			Freezes:      freezes,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

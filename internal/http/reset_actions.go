@@ -30,10 +30,42 @@ func (s *Server) resetReject(w http.ResponseWriter, r *http.Request) error {
 // resetExecute carries out an approved request; the service decides who may, refuses a
 // second execution and a group that drifted from the preview.
 func (s *Server) resetExecute(w http.ResponseWriter, r *http.Request) error {
-	return s.resetAction(w, r, func(who reset.Who, id, _ string) error {
+	err := s.resetAction(w, r, func(who reset.Who, id, _ string) error {
 		_, err := s.deps.Resets.Execute(r.Context(), who, id)
 		return err
 	})
+	if errcode.Code(err) == errcode.Conflict {
+		// Not executed (not approved yet, inside a change freeze, drifted, already run):
+		// the request's page says why, with what the viewer can do next.
+		return s.showReset(w, r, chi.URLParam(r, "id"), http.StatusConflict, func(m *views.ResetPage) {
+			m.ActionError = errcode.Message(err)
+		})
+	}
+	return err
+}
+
+// resetOverride asks for an emergency override of the change freeze in force on the
+// request. A reason that is missing or too long shows the request's page again with the
+// reason as typed and what to fix; other refusals go to the error page.
+func (s *Server) resetOverride(w http.ResponseWriter, r *http.Request) error {
+	if err := s.resetsOn(); err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errcode.Errorf(errcode.Invalid, "The form could not be read.")
+	}
+	id, reason := chi.URLParam(r, "id"), r.PostForm.Get("reason")
+	_, err := s.deps.Resets.Override(r.Context(), s.who(r), id, reason)
+	if errcode.Code(err) == errcode.Invalid {
+		return s.showReset(w, r, id, http.StatusBadRequest, func(m *views.ResetPage) {
+			m.OverrideReason, m.OverrideError = reason, errcode.Message(err)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	seeOther(w, r, views.ResetRequestHref(id))
+	return nil
 }
 
 // resetCancel withdraws the viewer's own request.

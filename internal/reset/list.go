@@ -108,31 +108,45 @@ func withDecisions(ctx context.Context, db storage.DBTX, reqs []Request) error {
 	return nil
 }
 
-// Event is one entry of a request's timeline, read from the audit trail.
+// Event is one entry of a request's timeline, read from the audit trail. Group and Topic
+// say which (group, topic) of a request of several it concerns.
 type Event struct {
-	Seq     int64
-	At      time.Time
-	Actor   string
-	Action  string
-	Outcome string
-	Reason  string
-	Error   string
+	Seq          int64
+	At           time.Time
+	Actor        string
+	Action       string
+	Outcome      string
+	Reason       string
+	Error        string
+	Group, Topic string
 }
 
 // Timeline returns the audit entries of a request, oldest first: its whole history,
-// refused attempts included.
+// refused attempts included; for a request of several groups, those of every group.
 func (s *Service) Timeline(ctx context.Context, id string) ([]Event, error) {
+	ids := []string{id}
+	if r, err := getRequest(ctx, s.o.Pool, id, false); err == nil && r.Batched() {
+		items, err := getItems(ctx, s.o.Pool, id, false)
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[:0]
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
+	}
 	rows, err := s.o.Pool.Query(ctx, `
-		SELECT seq, at, COALESCE(NULLIF(actor_name, ''), NULLIF(actor_email, ''), actor_subject), action, outcome, reason, error
+		SELECT seq, at, COALESCE(NULLIF(actor_name, ''), NULLIF(actor_email, ''), actor_subject), action, outcome, reason, error,
+			group_name, topic
 		FROM audit_entry
-		WHERE action LIKE 'reset.%' AND (parameters::jsonb) ->> 'reset_id' = $1
-		ORDER BY seq`, id)
+		WHERE action LIKE 'reset.%' AND (parameters::jsonb) ->> 'reset_id' = ANY($1)
+		ORDER BY seq`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read the timeline of %s: %w", id, err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
 		var e Event
-		err := row.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Outcome, &e.Reason, &e.Error)
+		err := row.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Outcome, &e.Reason, &e.Error, &e.Group, &e.Topic)
 		return e, err
 	})
 }

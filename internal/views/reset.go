@@ -44,6 +44,9 @@ type ResetListRow struct {
 	RequestedBy         string
 	RequestedAt         time.Time
 	Approvals, Required int
+	// Batch says which of several groups of one request the row is ("1 of 3"), "" for a
+	// request of one group.
+	Batch string
 }
 
 // ResetRequestHref is the page of a reset request.
@@ -64,7 +67,10 @@ func ResetStateBadge(state string) string {
 
 // ResetPreview is a preview table: what a reset moves, queue by queue.
 type ResetPreview struct {
-	At time.Time
+	// Heading names the group and topic when a request covers several; Key makes the
+	// table's ids unique on the page then.
+	Heading, Key string
+	At           time.Time
 	// Instant is the exact point in time a reset to a point in time uses.
 	Instant  *time.Time
 	Rows     []PreviewRow
@@ -82,6 +88,8 @@ type PreviewRow struct {
 	// Current is the committed offset, "none" when the group has none on the queue.
 	Current, Min, Max, Requested, Target string
 	Clamped                              bool
+	// Left marks a queue a copy leaves as it is: the source group has no offset there.
+	Left bool
 	// Change is signed ("−120", "+30", "0"); Reconsume and Skip are counts.
 	Change, Reconsume, Skip string
 }
