@@ -310,7 +310,7 @@ func GroupsTable(m GroupsPage) templ.Component {
 				}
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<p class=\"muted\" data-testid=\"count\">Groups ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<p class=\"muted\" data-testid=\"count\" data-announce=\"groups\">Groups ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -349,7 +349,7 @@ func GroupsTable(m GroupsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</p><div class=\"table-wrap\" id=\"groups-scroll\"><table class=\"groups\" data-testid=\"groups-table\"><caption class=\"skip\">Consumer groups, sorted by ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</p><div class=\"table-wrap\" id=\"groups-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Consumer groups\"><table class=\"groups\" data-testid=\"groups-table\"><caption class=\"skip\">Consumer groups, sorted by ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

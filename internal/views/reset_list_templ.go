@@ -208,7 +208,7 @@ func ResetListView(c Chrome, m ResetListPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<div class=\"table-wrap\"><table class=\"resets-table\" data-testid=\"resets-table\"><caption class=\"skip\">Offset reset requests, newest first.</caption> <thead><tr><th scope=\"col\">Requested</th><th scope=\"col\">Group</th><th scope=\"col\">Topic</th><th scope=\"col\">Cluster</th><th scope=\"col\">Target</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Approvals</th><th scope=\"col\">By</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Reset requests\"><table class=\"resets-table\" data-testid=\"resets-table\"><caption class=\"skip\">Offset reset requests, newest first.</caption> <thead><tr><th scope=\"col\">Requested</th><th scope=\"col\">Group</th><th scope=\"col\">Topic</th><th scope=\"col\">Cluster</th><th scope=\"col\">Target</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Approvals</th><th scope=\"col\">By</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
