@@ -128,7 +128,7 @@ func AuditListView(c Chrome, m AuditListPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, " <form class=\"filters\" method=\"get\" action=\"/audit\" role=\"search\" aria-label=\"Filter the audit trail\" data-testid=\"audit-filters\" hx-get=\"/audit\" hx-target=\"#audit-results\" hx-swap=\"outerHTML\" hx-push-url=\"true\"><label>From (UTC) <input type=\"text\" name=\"from\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, " <form class=\"filters\" method=\"get\" action=\"/audit\" role=\"search\" aria-label=\"Filter the audit trail\" data-testid=\"audit-filters\" hx-get=\"/audit\" hx-trigger=\"input delay:400ms from:find input[name=actor], change, submit\" hx-target=\"#audit-results\" hx-swap=\"outerHTML\" hx-sync=\"this:replace\"><label>From (UTC) <input type=\"text\" name=\"from\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
