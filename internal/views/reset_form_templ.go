@@ -356,7 +356,7 @@ func ResetFormFragment(m ResetFormPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<div class=\"kind-params\"><label>Point in time, in <span data-tz-label data-testid=\"tz-label\">UTC</span> (for “to a point in time”) <input type=\"datetime-local\" name=\"time\" step=\"0.001\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<div class=\"kind-params\"><label><span>Point in time, in <span data-tz-label data-testid=\"tz-label\">UTC</span> (for “to a point in time”)</span> <input type=\"datetime-local\" name=\"time\" step=\"0.001\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
