@@ -94,6 +94,24 @@ func (tab *Tab) Screenshot(name string) string {
 	return path
 }
 
+// SaveScreenshot saves a full-page PNG at rel under the artifacts directory (for example
+// "screens/admin/overview-390-dark.png") and returns its path.
+func (tab *Tab) SaveScreenshot(rel string) string {
+	tab.t.Helper()
+	png, err := chromedp.Run(tab.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tab.t.Fatalf("screenshot %s: %v", rel, err)
+	}
+	path := filepath.Join(ArtifactsDir(tab.t), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tab.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		tab.t.Fatal(err)
+	}
+	return path
+}
+
 // ArtifactsDir returns the directory where tests leave files for people to look at.
 func ArtifactsDir(t testing.TB) string {
 	t.Helper()
