@@ -136,6 +136,7 @@
   function build() {
     if (plot) { plot.destroy(); }
     var muted = cssVar("--muted"), grid = cssVar("--border");
+    el.dataset.stroke = cssVar("--accent"); // the theme it is drawn in, for the tests
     plot = new uPlot({
       width: Math.max(el.clientWidth, 280),
       height: 260,
