@@ -3,6 +3,7 @@ package stacktest
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -49,9 +50,9 @@ func (v AxeViolation) String() string {
 	return fmt.Sprintf("%s (%s): %s: %s", v.ID, v.Impact, v.Help, strings.Join(t, ", "))
 }
 
-// Axe runs axe-core's WCAG 2.x A and AA rules and its best practices on the page as it is
-// and returns the violations whose impact is serious or critical.
-func (tab *Tab) Axe() ([]AxeViolation, error) {
+// Axe runs axe-core's WCAG 2.x A and AA rules and its best practices on the page as it is,
+// or only the rules named, and returns the violations whose impact is serious or critical.
+func (tab *Tab) Axe(rules ...string) ([]AxeViolation, error) {
 	// Evaluated through the DevTools protocol, which the page's content security policy
 	// does not govern.
 	loaded, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
@@ -63,8 +64,16 @@ func (tab *Tab) Axe() ([]AxeViolation, error) {
 			return nil, fmt.Errorf("inject axe-core: %w", err)
 		}
 	}
+	only := `{type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}`
+	if len(rules) > 0 {
+		b, err := json.Marshal(rules)
+		if err != nil {
+			return nil, err
+		}
+		only = `{type: "rule", values: ` + string(b) + `}`
+	}
 	out, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[[]AxeViolation](`axe.run(document, {
-			runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+			runOnly: `+only+`,
 			resultTypes: ["violations"],
 		}).then(r => r.violations
 			.filter(v => v.impact === "serious" || v.impact === "critical")
