@@ -3,6 +3,8 @@ package http
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -122,9 +124,30 @@ func stateFilters() []views.Option {
 	return out
 }
 
-// parseResetFilter reads the list's query string.
+// parseResetFilter reads the list's query string: filters, search, sort and page.
 func parseResetFilter(v url.Values) (views.ResetFilter, []reset.State, error) {
-	f := views.ResetFilter{State: v.Get("state"), Cluster: v.Get("cluster"), Group: v.Get("group"), Topic: v.Get("topic")}
+	f := views.ResetFilter{State: v.Get("state"), Cluster: v.Get("cluster"), Group: v.Get("group"), Topic: v.Get("topic"),
+		Search: strings.TrimSpace(v.Get("q")), Sort: v.Get("sort")}
+	if _, ok := reset.ListSorts[f.Sort]; f.Sort != "" && !ok {
+		return f, nil, errcode.Errorf(errcode.Invalid, "The reset requests cannot be sorted by %q.", f.Sort)
+	}
+	switch v.Get("dir") {
+	case "", "asc":
+	case "desc":
+		f.Desc = true
+	default:
+		return f, nil, errcode.Errorf(errcode.Invalid, "The sort direction must be asc or desc.")
+	}
+	if p := v.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 10_000 {
+			return f, nil, errcode.Errorf(errcode.Invalid, "The page must be a number from 1.")
+		}
+		f.Page = n
+	}
+	if len(f.Search) > maxFilterText {
+		return f, nil, errcode.Errorf(errcode.Invalid, "The search is longer than %d characters.", maxFilterText)
+	}
 	if f.State == "" {
 		return f, nil, nil
 	}

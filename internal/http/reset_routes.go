@@ -24,6 +24,7 @@ func (s *Server) resetRoutes() []route {
 	return []route{
 		{http.MethodGet, "/resets", s.handle(s.resetList), auth.PermViewDashboard},
 		{http.MethodGet, "/resets/new", s.handle(s.resetNew), auth.PermRequestReset},
+		{http.MethodGet, "/resets/suggest", s.handle(s.resetSuggest), auth.PermRequestReset},
 		{http.MethodPost, "/resets/preview", s.handle(s.resetPreview), auth.PermRequestReset},
 		{http.MethodPost, "/resets", s.handle(s.resetCreate), auth.PermRequestReset},
 		{http.MethodGet, "/resets/{id}", s.handle(s.resetShow), auth.PermViewDashboard},

@@ -251,7 +251,9 @@ func (s *Server) resetList(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := loadContext(r)
 	defer cancel()
+	page := max(f.Page, 1)
 	reqs, err := s.deps.Resets.List(ctx, reset.Filter{States: states, Cluster: f.Cluster, Group: f.Group, Topic: f.Topic,
+		Search: f.Search, Sort: f.Sort, Desc: f.Desc, Offset: (page - 1) * resetsPerPage, Limit: resetsPerPage + 1,
 		Visible: func(cluster, group string) bool {
 			return s.deps.Auth.Allowed(r.Context(), auth.PermViewDashboard, auth.Scope{Cluster: cluster, Group: group})
 		}})
@@ -259,6 +261,9 @@ func (s *Server) resetList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := views.ResetListPage{Filter: f, States: stateFilters(), CanRequest: s.deps.Auth.Allowed(r.Context(), auth.PermRequestReset, auth.Scope{})}
+	if len(reqs) > resetsPerPage {
+		reqs, m.More = reqs[:resetsPerPage], true
+	}
 	for _, c := range s.deps.Watched {
 		if s.deps.Auth.Allowed(r.Context(), auth.PermViewDashboard, auth.Scope{Cluster: c.Name}) {
 			m.Clusters = append(m.Clusters, c.Name)
@@ -267,6 +272,16 @@ func (s *Server) resetList(w http.ResponseWriter, r *http.Request) error {
 	for _, req := range reqs {
 		m.Rows = append(m.Rows, listRow(req))
 	}
+	if isHTMX(r) {
+		// The filter form swaps the list in as the user types; the address bar follows, so
+		// the view can be shared.
+		w.Header().Set("HX-Replace-Url", f.URL())
+		s.render(w, r, http.StatusOK, views.ResetResults(m))
+		return nil
+	}
 	s.render(w, r, http.StatusOK, views.ResetListView(s.chrome(views.SectionResets), m))
 	return nil
 }
+
+// resetsPerPage is the size of a page of the reset list.
+const resetsPerPage = 50

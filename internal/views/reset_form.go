@@ -21,6 +21,9 @@ type ResetForm struct {
 	// Clusters are those the user may request resets on.
 	Clusters              []string
 	Cluster, Group, Topic string
+	// Groups are suggestions for the group box: groups of the cluster the user may request
+	// resets for.
+	Groups []string
 	// Topics are the group's known topics, its retry topic included; empty when none is
 	// known yet, and the topic is then typed.
 	Topics []string

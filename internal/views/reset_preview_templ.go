@@ -315,7 +315,7 @@ func ResetPreviewTable(p ResetPreview) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<div class=\"table-wrap\"><table class=\"reset-queues\" data-testid=\"preview-table\"><caption class=\"skip\">Each queue's committed offset now, its stored range, and the target.</caption> <thead><tr><th scope=\"col\">Broker</th><th scope=\"col\" class=\"num\">Queue</th><th scope=\"col\" class=\"num\">Current</th><th scope=\"col\" class=\"num\">Oldest (min)</th><th scope=\"col\" class=\"num\">Newest (max)</th><th scope=\"col\" class=\"num\">Target</th><th scope=\"col\" class=\"num\">Change</th><th scope=\"col\" class=\"num\">Re-consumed</th><th scope=\"col\" class=\"num\">Skipped</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Preview of each queue\"><table class=\"reset-queues\" data-testid=\"preview-table\"><caption class=\"skip\">Each queue's committed offset now, its stored range, and the target.</caption> <thead><tr><th scope=\"col\">Broker</th><th scope=\"col\" class=\"num\">Queue</th><th scope=\"col\" class=\"num\">Current</th><th scope=\"col\" class=\"num\">Oldest (min)</th><th scope=\"col\" class=\"num\">Newest (max)</th><th scope=\"col\" class=\"num\">Target</th><th scope=\"col\" class=\"num\">Change</th><th scope=\"col\" class=\"num\">Re-consumed</th><th scope=\"col\" class=\"num\">Skipped</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
