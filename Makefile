@@ -21,11 +21,12 @@ test: deps lint build compose-config
 deps:
 	scripts/deps.sh
 
-## assets: vendor front-end libraries from node_modules into static/
+## assets: vendor front-end libraries from node_modules into static/ (and axe-core, for the browser tests only, into stacktest)
 assets:
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css static/vendor/
+	cp node_modules/axe-core/axe.min.js internal/stack/stacktest/axe/axe.min.js
 
 generate:
 	$(GO) tool templ generate
@@ -43,9 +44,9 @@ lint: check-generated
 check-generated:
 	$(GO) tool templ generate >/dev/null
 	$(MAKE) --no-print-directory assets
-	@if ! git diff --quiet -- '*_templ.go' static/vendor; then \
+	@if ! git diff --quiet -- '*_templ.go' static/vendor internal/stack/stacktest/axe; then \
 		echo "generated files are stale; commit the output of make generate assets:"; \
-		git diff --stat -- '*_templ.go' static/vendor; exit 1; fi
+		git diff --stat -- '*_templ.go' static/vendor internal/stack/stacktest/axe; exit 1; fi
 
 compose-config:
 	docker-compose -f docker-compose.yml config -q

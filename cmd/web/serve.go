@@ -21,9 +21,11 @@ import (
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/config"
 	"github.com/lagboard/lagboard/internal/discovery"
+	"github.com/lagboard/lagboard/internal/freeze"
 	lbhttp "github.com/lagboard/lagboard/internal/http"
 	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/metrics"
+	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
 	"github.com/lagboard/lagboard/static"
@@ -71,8 +73,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	sender := alert.NewSender(alert.SenderOptions{Pool: pool, Logger: logger.With("component", "alert"),
 		BaseURL: cfg.Alerts.PublicURL, GiveUpAfter: cfg.Alerts.GiveUpAfter})
+	freezes := freeze.New(pool, nil)
 	resets := reset.New(reset.Options{Pool: pool, Clusters: clusters.resetClusters(), Logger: logger.With("component", "reset"),
-		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow})
+		Expiry: cfg.Reset.Expiry, DriftTolerance: cfg.Reset.DriftTolerance, Approvals: rules, VerifyWindow: cfg.Reset.VerifyWindow,
+		Freezes: freezes})
 	// SIGHUP reloads the access policy; registered before listening so that a reload sent
 	// once the server is up is never taken for a hang-up that ends the process.
 	hup := make(chan os.Signal, 1)
@@ -106,6 +110,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 			Tokens:       apitoken.New(pool),
 			Alerts:       alert.NewService(pool, cfg.Alerts.PublicURL),
 			AlertRepeat:  cfg.Alerts.Repeat,
+			Freezes:      freezes,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -119,6 +124,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	for _, p := range clusters.pollers {
 		g.Go(func() error { return p.Run(gctx) })
 	}
+	compactor := poller.NewCompactor(poller.CompactorConfig{Pool: pool, Logger: logger})
+	g.Go(func() error { return compactor.Run(gctx) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -120,12 +118,8 @@ func (s *Sender) Stats() map[string]KindStats {
 	return out
 }
 
-// senderLockKey is the advisory lock the sending replica holds.
-var senderLockKey = func() int64 {
-	h := fnv.New64a()
-	h.Write([]byte("lagboard.alert.sender"))
-	return int64(h.Sum64())
-}()
+// senderLock names the advisory lock the sending replica holds.
+const senderLock = "lagboard.alert.sender"
 
 // Run sends until ctx is cancelled, taking the lead when no other replica holds it and
 // starting over when Postgres goes away.
@@ -165,27 +159,21 @@ func (s *Sender) change(err error) {
 // lead holds a connection of its own for the advisory lock and for LISTEN, and sends while
 // it holds the lock. It returns when the connection fails or ctx ends.
 func (s *Sender) lead(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(cctx, s.o.Pool.Config().ConnConfig.Copy())
-	cancel()
-	if err != nil {
-		return fmt.Errorf("alert sender: connect: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing releases the lock anyway
+	lock := storage.NewSessionLock(s.o.Pool.Config().ConnConfig, senderLock, storage.SessionLockOptions{})
+	defer lock.Close()
 	for {
-		var got bool
-		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, senderLockKey).Scan(&got); err != nil {
-			return fmt.Errorf("alert sender: lock: %w", err)
+		held, err := lock.Acquire(ctx, 5*time.Second)
+		if ctx.Err() != nil {
+			return nil
 		}
-		if got {
+		if err != nil {
+			return fmt.Errorf("alert sender: %w", err)
+		}
+		if held {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(5 * time.Second):
-		}
 	}
+	conn := lock.Conn()
 	if _, err := conn.Exec(ctx, "LISTEN "+storage.OutboxChannel); err != nil {
 		return fmt.Errorf("alert sender: listen: %w", err)
 	}

@@ -34,6 +34,19 @@ const (
 	ActionResetExecuted    Action = "reset.executed"
 	ActionResetVerified    Action = "reset.verified"
 	ActionResetNotHonoured Action = "reset.not_honoured"
+	// ActionResetOverrideRequested records an emergency override of a change freeze: who may
+	// execute the request states why it must run inside the freeze, and it needs one more
+	// approval. Approvals given after it are ActionResetOverrideApproved.
+	ActionResetOverrideRequested Action = "reset.override_requested"
+	ActionResetOverrideApproved  Action = "reset.override_approved"
+)
+
+// Actions of the change-freeze windows (internal/freeze). Parameters name the window
+// ("freeze_id", "name"); Before and After hold it.
+const (
+	ActionFreezeCreated Action = "freeze.created"
+	ActionFreezeUpdated Action = "freeze.updated"
+	ActionFreezeDeleted Action = "freeze.deleted"
 )
 
 // Actions of alerting (internal/alert): rule changes, silences, acknowledgements and

@@ -132,3 +132,7 @@ func globEnds(p string) (prefix, suffix string, middle bool) {
 	}
 	return p[:first], p[last+1:], strings.Trim(p[first:last+1], "*") != ""
 }
+
+// MatchAny reports whether name matches one of the glob patterns, as grants match clusters
+// and consumer groups: "*" matches any run of characters, every other character itself.
+func MatchAny(patterns []string, name string) bool { return matchAny(patterns, name) }

@@ -42,17 +42,19 @@ const (
 	// PermManageAlerts edits alert rules and silences and acknowledges alerts, within the
 	// clusters and groups the grant reaches.
 	PermManageAlerts Permission = "alerts:manage"
+	// PermManageFreezes creates, changes and deletes change-freeze windows.
+	PermManageFreezes Permission = "freeze:manage"
 )
 
 // grantable lists the permissions roles can hold, in a stable order for messages.
 var grantable = []Permission{
 	PermViewDashboard, PermRequestReset, PermApproveReset, PermExecuteReset,
-	PermViewAudit, PermExportAudit, PermAdmin, PermReadMessages, PermResendMessages, PermManageAlerts,
+	PermViewAudit, PermExportAudit, PermAdmin, PermReadMessages, PermResendMessages, PermManageAlerts, PermManageFreezes,
 }
 
 // writes are the permissions that change a cluster or the dashboard's settings; anonymous
 // users may never hold one.
-var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermResendMessages, PermManageAlerts}
+var writes = []Permission{PermRequestReset, PermApproveReset, PermExecuteReset, PermAdmin, PermResendMessages, PermManageAlerts, PermManageFreezes}
 
 // Grantable reports whether p is a permission a role can grant (not Public or SignedIn).
 func (p Permission) Grantable() bool { return slices.Contains(grantable, p) }

@@ -58,6 +58,8 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) error {
 		m.OlderURL = page.URL()
 	}
 	if isHTMX(r) {
+		// The filter form swaps the entries in as the user types; the address bar follows.
+		w.Header().Set("HX-Replace-Url", q.URL())
 		s.render(w, r, http.StatusOK, views.AuditResults(m))
 		return nil
 	}

@@ -17,15 +17,17 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/lagboard/lagboard/internal/auth"
+	"github.com/lagboard/lagboard/internal/freeze"
 	"github.com/lagboard/lagboard/internal/reset"
 )
 
 // newEdgeEnv is the dashboard with every route live: the reset workflow runs (on no
-// cluster, so no broker is needed) and /metrics answers.
+// cluster, so no broker is needed), change-freeze windows are kept and /metrics answers.
 func newEdgeEnv(t testing.TB) *testEnv {
 	t.Helper()
 	return newEnv(t, envOptions{deps: func(env *testEnv, d *Deps) {
-		d.Resets = reset.New(reset.Options{Pool: env.pool, Logger: env.logger})
+		d.Freezes = freeze.New(env.pool, nil)
+		d.Resets = reset.New(reset.Options{Pool: env.pool, Logger: env.logger, Freezes: d.Freezes})
 		d.Trail = env.trail
 		d.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lagboard_up 1\n") })
 	}})

@@ -259,9 +259,14 @@ func groupModel(g storage.GroupRow, queues []storage.QueueState, clients []stora
 	}
 	m.Notes = kindNotes(g, queues, clients)
 	if g.MessageModel == "BROADCASTING" {
-		m.Notes = append(m.Notes, "This is a broadcasting group: every client consumes every message and keeps its own "+
-			"offsets, which the brokers do not hold. The queues below show what the brokers report; each client's own "+
-			"progress is under Progress per client. The lag in time is unknown.")
+		note := "This is a broadcasting group: every client consumes every message and keeps its own offsets, which " +
+			"the brokers do not hold. The queues below show what the brokers report; each client's own progress is " +
+			"under Progress per client."
+		if g.LagSeconds == nil {
+			// Said only when the figure above says unknown too: one truth per number.
+			note += " The lag in time is unknown: no broker knows when the oldest message a client has not consumed was written."
+		}
+		m.Notes = append(m.Notes, note)
 	}
 	byTopic := map[string]*views.TopicQueues{}
 	for _, q := range queues {

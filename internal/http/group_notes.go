@@ -2,6 +2,7 @@ package http
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lagboard/lagboard/internal/humanize"
 	"github.com/lagboard/lagboard/internal/storage"
@@ -40,16 +41,17 @@ func kindNotes(g storage.GroupRow, queues []storage.QueueState, clients []storag
 		notes = append(notes, fmt.Sprintf("This group never committed on %s that hold messages; the table says where its "+
 			"first client will start on each, and why (hover the start).", humanize.Plural(int(g.NeverCommitted), "queue", "queues")))
 	}
-	if why := ownersUnknown(queues, clients); why != "" {
+	if why := ownersUnknown(g, queues, clients); why != "" {
 		notes = append(notes, why)
 	}
 	return notes
 }
 
-// ownersUnknown says once why no queue shows its owner client, when the clients online
-// could not say.
-func ownersUnknown(queues []storage.QueueState, clients []storage.ClientState) string {
-	if len(clients) == 0 {
+// ownersUnknown says once why no queue shows its owner client, when clients are online
+// and none could say; the queue tables then leave the owner column out. Pop and
+// broadcasting groups have no owners, and say so in their own notes.
+func ownersUnknown(g storage.GroupRow, queues []storage.QueueState, clients []storage.ClientState) string {
+	if len(clients) == 0 || g.MessageModel == "BROADCASTING" || g.Kind == "simple" || g.Kind == "pop" {
 		return ""
 	}
 	for _, q := range queues {
@@ -63,7 +65,11 @@ func ownersUnknown(queues []storage.QueueState, clients []storage.ClientState) s
 				*c.OffsetsError + ")."
 		}
 	}
-	return ""
+	why := "Which client owns each queue is unknown: the broker does not say, and the clients online did not report it"
+	if !slices.ContainsFunc(clients, func(c storage.ClientState) bool { return c.Language != "GO" }) {
+		why += " (rocketmq-client-go answers the broker's running-info requests empty)"
+	}
+	return why + "."
 }
 
 // inflightNote says where a pop group's in-flight count comes from, or why it is unknown.

@@ -43,6 +43,9 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if isHTMX(r) {
+		// The filter form swaps the table in as the user types; the address bar follows,
+		// so the view can be shared. (The table's own refresh replaces it with itself.)
+		w.Header().Set("HX-Replace-Url", q.URL())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, err := io.WriteString(w, p.table)
 		return err

@@ -26,8 +26,11 @@ const staleAfter = 3
 // scope returns what the request's user may see: the configured clusters the dashboard
 // permission reaches, in order, each with the patterns of the groups it reaches. Pages
 // read through it, and cache keys include it, so no viewer is shown another's rows.
-func (s *Server) scope(r *http.Request) storage.Scope {
-	v := s.deps.Auth.Visibility(r.Context(), auth.PermViewDashboard)
+func (s *Server) scope(r *http.Request) storage.Scope { return s.scopeOf(r, auth.PermViewDashboard) }
+
+// scopeOf returns the configured clusters and groups on which the request's user holds perm.
+func (s *Server) scopeOf(r *http.Request, perm auth.Permission) storage.Scope {
+	v := s.deps.Auth.Visibility(r.Context(), perm)
 	var sc storage.Scope
 	for _, w := range s.deps.Watched {
 		if groups, except := v.Patterns(w.Name); groups != nil {

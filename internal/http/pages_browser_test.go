@@ -60,11 +60,19 @@ func TestBrowserChartRanges(t *testing.T) {
 
 	run(chromedp.Click(chromedp.ID("range-1h")))
 	waitFor("the 1 h chart in place", `window.lagboardMark === 1 && `+drawn("?range=1h", "60"))
+	waitFor("the 1 h chart's ticks are times of day, apart", `(() => { const c = document.getElementById("lag-chart");
+		const ticks = c.dataset.xticks.split("|");
+		return parseInt(c.dataset.xgap, 10) >= 90 && ticks.length >= 3 && new Set(ticks).size === ticks.length &&
+			ticks.every(t => /\d\d:\d\d/.test(t)); })()`)
 	waitFor("1 h is the current range", `document.getElementById("range-1h").getAttribute("aria-current") === "true" &&
 		!document.getElementById("range-6h").hasAttribute("aria-current")`)
 
 	run(chromedp.Click(chromedp.ID("range-30d")))
 	waitFor("the 30 d chart in place", `window.lagboardMark === 1 && `+drawn("?range=30d", "1440"))
+	waitFor("the 30 d chart's ticks are days, apart", `(() => { const c = document.getElementById("lag-chart");
+		const ticks = c.dataset.xticks.split("|");
+		return parseInt(c.dataset.xgap, 10) >= 90 && ticks.length >= 3 && new Set(ticks).size === ticks.length &&
+			ticks.every(t => !/\d\d:\d\d/.test(t)); })()`)
 	tab.Screenshot("chart-30d")
 
 	run(chromedp.Evaluate[chromedp.Void](`history.back()`))

@@ -1,8 +1,13 @@
 package http
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
+	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/views"
@@ -20,6 +25,12 @@ func (s *Server) resetPreview(w http.ResponseWriter, r *http.Request) error {
 	var m views.ResetFormPage
 	if in.err != nil {
 		m.PreviewNote = errcode.Message(in.err)
+	} else if in.batch() {
+		ctx, cancel := loadContext(r)
+		defer cancel()
+		if err := s.batchPreviews(ctx, r, in, &m); err != nil {
+			return err
+		}
 	} else {
 		ctx, cancel := loadContext(r)
 		defer cancel()
@@ -56,7 +67,13 @@ func (s *Server) resetCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err = in.err
-	if err == nil {
+	if err == nil && in.batch() {
+		var reqs []reset.Request
+		if reqs, err = s.deps.Resets.CreateBatch(r.Context(), s.who(r), in.specs, in.form.Reason, in.form.Ticket); err == nil {
+			seeOther(w, r, views.ResetRequestHref(reqs[0].ID))
+			return nil
+		}
+	} else if err == nil {
 		var req reset.Request
 		if req, err = s.deps.Resets.Create(r.Context(), s.who(r), in.spec, in.form.Reason, in.form.Ticket); err == nil {
 			seeOther(w, r, views.ResetRequestHref(req.ID))
@@ -72,9 +89,12 @@ func (s *Server) resetCreate(w http.ResponseWriter, r *http.Request) error {
 		return ferr
 	}
 	m.Error = errcode.Message(err)
-	if code == errcode.Conflict {
-		open, lerr := s.deps.Resets.List(r.Context(), reset.Filter{States: openStates, Cluster: in.spec.Cluster,
-			Group: in.spec.Group, Topic: in.spec.Topic, Limit: 1})
+	for _, spec := range in.specs {
+		if code != errcode.Conflict || m.OpenHref != "" {
+			break
+		}
+		open, lerr := s.deps.Resets.List(r.Context(), reset.Filter{States: openStates, Cluster: spec.Cluster,
+			Group: spec.Group, Topic: spec.Topic, Limit: 1})
 		if lerr != nil {
 			return lerr
 		}
@@ -113,5 +133,47 @@ func (s *Server) postedResetForm(r *http.Request) (resetInput, error) {
 		return resetInput{}, errcode.Errorf(errcode.Invalid, "The form could not be read.")
 	}
 	in := parseResetForm(r.PostForm)
-	return in, s.mayRequest(r, in.form.Cluster, in.form.Group)
+	if err := s.mayRequest(r, in.form.Cluster, in.form.Group); err != nil {
+		return in, err
+	}
+	for _, spec := range in.specs {
+		if err := s.mayRequest(r, spec.Cluster, spec.Group); err != nil {
+			return in, err
+		}
+	}
+	return in, s.mayReadSource(r, in.spec)
+}
+
+// batchPreviews fills m with the preview of each group and topic of a request of several;
+// one that cannot be previewed is named in PreviewNote, and the request cannot be made.
+func (s *Server) batchPreviews(ctx context.Context, r *http.Request, in resetInput, m *views.ResetFormPage) error {
+	var notes []string
+	for i, spec := range in.specs {
+		p, err := s.deps.Resets.Preview(ctx, s.who(r), spec)
+		switch code := errcode.Code(err); {
+		case err == nil:
+			pv := previewView(p, spec)
+			pv.Heading, pv.Key = spec.Group+" on "+spec.Topic, "-"+strconv.Itoa(i)
+			m.Previews = append(m.Previews, pv)
+		case code == errcode.Forbidden || code == errcode.Internal:
+			return err
+		default:
+			notes = append(notes, fmt.Sprintf("No preview of %s on %s: %s", spec.Group, spec.Topic, errcode.Message(err)))
+		}
+	}
+	m.PreviewNote = strings.Join(notes, " ")
+	return nil
+}
+
+// mayReadSource refuses, with the common 403, a copy of offsets from a group the user may
+// not read: the preview would show them.
+func (s *Server) mayReadSource(r *http.Request, spec reset.Spec) error {
+	if spec.Kind != reset.ToGroup || spec.Source == "" {
+		return nil
+	}
+	scope := auth.Scope{Cluster: spec.Cluster, Group: spec.Source}
+	if !s.deps.Auth.Allowed(r.Context(), auth.PermViewDashboard, scope) {
+		return s.refuse(r, auth.PermViewDashboard, scope, "copying offsets from a group outside the user's dashboard:view grants")
+	}
+	return nil
 }

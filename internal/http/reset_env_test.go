@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/lagboard/lagboard/internal/devidp"
+	"github.com/lagboard/lagboard/internal/freeze"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
 // resetTestPolicy gives the demo roles everywhere, a lead who is both operator and
-// approver, and an approver whose groups (billing-*) never match the tests' groups.
+// approver, an approver whose groups (billing-*) never match the tests' groups, and an
+// operator who sees only the groups seedGroup makes (g-*).
 const resetTestPolicy = `grants:
   - {values: [lagboard-viewer], role: viewer, clusters: ["*"], consumer_groups: ["*"]}
   - {values: [lagboard-operator], role: operator, clusters: ["*"], consumer_groups: ["*"]}
@@ -26,12 +28,14 @@ const resetTestPolicy = `grants:
   - {values: [lagboard-lead], role: operator, clusters: ["*"], consumer_groups: ["*"]}
   - {values: [lagboard-lead], role: approver, clusters: ["*"], consumer_groups: ["*"]}
   - {values: [lagboard-far], role: approver, clusters: ["*"], consumer_groups: ["billing-*"]}
+  - {values: [lagboard-narrow], role: operator, clusters: ["*"], consumer_groups: ["g-*"]}
 `
 
 // resetUsers join the demo users on the dev provider.
 var resetUsers = []devidp.User{
 	{Username: "lead", Password: "lagboard-lead", Email: "lead@lagboard.test", Name: "Lee Lead", Groups: []string{"lagboard-lead"}},
 	{Username: "far", Password: "lagboard-far", Email: "far@lagboard.test", Name: "Fay Far", Groups: []string{"lagboard-far"}},
+	{Username: "narrow", Password: "lagboard-narrow", Email: "narrow@lagboard.test", Name: "Nat Narrow", Groups: []string{"lagboard-narrow"}},
 }
 
 // testClock is the reset service's clock: the real time moved on by what a test asks.
@@ -53,7 +57,7 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // resetEnv is the dashboard with real sessions and the dev provider, and the reset
-// workflow on a real broker, known to it as cluster "prod".
+// workflow on a real broker, known to it as cluster "prod", with change-freeze windows.
 type resetEnv struct {
 	*testEnv
 	svc   *reset.Service
@@ -70,8 +74,9 @@ func newResetEnv(t *testing.T, drift int64) *resetEnv {
 	e := &resetEnv{mq: stacktest.Broker(t, stacktest.Versions(t)[0]), admin: mqadmin.New(mqadmin.Options{}), clock: &testClock{}}
 	t.Cleanup(func() { e.admin.Close() })
 	e.testEnv = newEnv(t, envOptions{policy: resetTestPolicy, users: resetUsers, deps: func(env *testEnv, d *Deps) {
+		d.Freezes = freeze.New(env.pool, e.clock.Now)
 		e.svc = reset.New(reset.Options{Pool: env.pool, Logger: env.logger, Now: e.clock.Now, Expiry: time.Hour, DriftTolerance: drift, VerifySettle: time.Second,
-			Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{e.mq.NamesrvAddr}, Admin: e.admin}}})
+			Clusters: []reset.Cluster{{Name: resetCluster, NamesrvAddrs: []string{e.mq.NamesrvAddr}, Admin: e.admin}}, Freezes: d.Freezes})
 		d.Resets, d.Trail = e.svc, env.trail
 	}})
 	return e

@@ -17,6 +17,9 @@ import (
 type resetInput struct {
 	form views.ResetForm
 	spec reset.Spec
+	// specs are the form's spec and one more for each other group and topic listed: a
+	// request of several when there is more than one.
+	specs []reset.Spec
 	// checked and offsets are the queue fields, by "broker/queueId" label.
 	checked map[string]bool
 	offsets map[string]string
@@ -35,8 +38,8 @@ func parseResetForm(v url.Values) resetInput {
 	in := resetInput{checked: map[string]bool{}, offsets: map[string]string{}}
 	f := &in.form
 	f.Cluster, f.Group, f.Topic, f.Kind = get("cluster"), get("group"), get("topic"), get("kind")
-	f.Time, f.TimeUTC, f.By, f.Scope = get("time"), get("time_utc"), get("by"), get("scope")
-	f.Reason, f.Ticket = v.Get("reason"), v.Get("ticket")
+	f.Time, f.TimeUTC, f.By, f.Scope, f.Source = get("time"), get("time_utc"), get("by"), get("scope"), get("source")
+	f.Reason, f.Ticket, f.More = v.Get("reason"), v.Get("ticket"), v.Get("more")
 	if f.Scope != "chosen" {
 		f.Scope = "all"
 	}
@@ -62,8 +65,44 @@ func parseResetForm(v url.Values) resetInput {
 		}
 	}
 	in.spec, in.err = specOf(in)
+	if in.err == nil {
+		in.specs, in.err = moreSpecs(in.spec, f.More)
+	}
 	return in
 }
+
+// maxMoreLines bounds the other groups a form may list before the service counts them.
+const maxMoreLines = 100
+
+// moreSpecs is spec followed by a copy of it for each other group and topic listed in more,
+// one per line: a group, or a group and a topic separated by white space (spec's topic when
+// none is given).
+func moreSpecs(spec reset.Spec, more string) ([]reset.Spec, error) {
+	specs := []reset.Spec{spec}
+	n := 0
+	for line := range strings.Lines(more) {
+		n++
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 0:
+			continue
+		case n > maxMoreLines:
+			return specs, errcode.Errorf(errcode.Invalid, "More than %d lines of other groups were given.", maxMoreLines)
+		case len(fields) > 2:
+			return specs, errcode.Errorf(errcode.Invalid, "Line %d of the other groups (%q) is not a group, or a group and a topic separated by a space.", n, strings.TrimSpace(line))
+		}
+		other := spec
+		other.Group = fields[0]
+		if len(fields) == 2 {
+			other.Topic = fields[1]
+		}
+		specs = append(specs, other)
+	}
+	return specs, nil
+}
+
+// batch reports whether the form asks for a request of several groups or topics.
+func (in resetInput) batch() bool { return len(in.specs) > 1 }
 
 // specOf builds the spec the form asks for; the service checks the rest.
 func specOf(in resetInput) (reset.Spec, error) {
@@ -91,6 +130,11 @@ func specOf(in resetInput) (reset.Spec, error) {
 			return invalid("The shift must be a whole number of messages, such as -500 or 200.")
 		}
 		s.By = n
+	case reset.ToGroup:
+		if f.Source == "" {
+			return invalid("Give the consumer group whose offsets to copy.")
+		}
+		s.Source = f.Source
 	case reset.ToOffsets:
 		s.Offsets = map[reset.QueueRef]int64{}
 		for label, o := range in.offsets {

@@ -51,6 +51,7 @@ func (s *Server) formChrome() views.Chrome {
 func (s *Server) resetFormModel(r *http.Request, in resetInput) (views.ResetFormPage, error) {
 	ctx, cancel := loadContext(r)
 	defer cancel()
+	var err error
 	for _, c := range s.deps.Watched {
 		if s.deps.Auth.Allowed(r.Context(), auth.PermRequestReset, auth.Scope{Cluster: c.Name}) {
 			in.form.Clusters = append(in.form.Clusters, c.Name)
@@ -58,6 +59,13 @@ func (s *Server) resetFormModel(r *http.Request, in resetInput) (views.ResetForm
 	}
 	if in.form.Cluster != "" && !slices.Contains(in.form.Clusters, in.form.Cluster) {
 		in.form.Clusters = nil // an unknown cluster is typed, and the service names the problem
+	}
+	cluster := in.form.Cluster
+	if cluster == "" && len(in.form.Clusters) > 0 {
+		cluster = in.form.Clusters[0] // the cluster the form's select shows first
+	}
+	if in.form.Groups, err = s.suggestGroups(ctx, r, cluster, in.form.Group); err != nil {
+		return views.ResetFormPage{}, err
 	}
 	topics, err := s.groupTopics(ctx, in.form.Cluster, in.form.Group, in.form.Topic)
 	if err != nil {

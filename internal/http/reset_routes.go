@@ -17,12 +17,14 @@ import (
 //   - Listing and reading requests is for those holding any reset or audit permission
 //     (resetReader); the route declares the dashboard permission and the handler refuses
 //     the others.
-//   - Executing is declared with the dashboard permission because an approver, who lacks
-//     reset:execute, may execute a request they approved; the service decides.
+//   - Executing, and asking for an emergency override of a change freeze, are declared
+//     with the dashboard permission because an approver, who lacks reset:execute, may
+//     execute a request they approved; the service decides.
 func (s *Server) resetRoutes() []route {
 	return []route{
 		{http.MethodGet, "/resets", s.handle(s.resetList), auth.PermViewDashboard},
 		{http.MethodGet, "/resets/new", s.handle(s.resetNew), auth.PermRequestReset},
+		{http.MethodGet, "/resets/suggest", s.handle(s.resetSuggest), auth.PermRequestReset},
 		{http.MethodPost, "/resets/preview", s.handle(s.resetPreview), auth.PermRequestReset},
 		{http.MethodPost, "/resets", s.handle(s.resetCreate), auth.PermRequestReset},
 		{http.MethodGet, "/resets/{id}", s.handle(s.resetShow), auth.PermViewDashboard},
@@ -30,6 +32,7 @@ func (s *Server) resetRoutes() []route {
 		{http.MethodPost, "/resets/{id}/reject", s.handle(s.resetReject), auth.PermApproveReset},
 		{http.MethodPost, "/resets/{id}/execute", s.handle(s.resetExecute), auth.PermViewDashboard},
 		{http.MethodPost, "/resets/{id}/cancel", s.handle(s.resetCancel), auth.PermRequestReset},
+		{http.MethodPost, "/resets/{id}/override", s.handle(s.resetOverride), auth.PermViewDashboard},
 	}
 }
 

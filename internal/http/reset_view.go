@@ -2,6 +2,7 @@ package http
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,8 +20,8 @@ func previewView(p reset.Preview, spec reset.Spec) views.ResetPreview {
 	for _, q := range p.Queues {
 		v.Rows = append(v.Rows, views.PreviewRow{
 			Broker: q.Broker, QueueID: q.QueueID, Current: offsetText(q.Current),
-			Min: views.Count(q.Min), Max: views.Count(q.Max), Requested: views.Count(q.Requested),
-			Target: views.Count(q.Target), Clamped: q.Clamped, Change: signed(q.Change()),
+			Min: views.Count(q.Min), Max: views.Count(q.Max), Requested: offsetText(q.Requested),
+			Target: offsetText(q.Target), Clamped: q.Clamped, Left: q.NoSource, Change: signed(q.Change()),
 			Reconsume: views.Count(q.Reconsume()), Skip: views.Count(q.Skip()),
 		})
 	}
@@ -76,7 +77,7 @@ func outcomeView(o reset.Outcome) views.ResetOutcome {
 	v := views.ResetOutcome{At: o.At}
 	for _, q := range o.Queues {
 		v.Rows = append(v.Rows, views.OutcomeRow{Queue: q.String(), Path: string(q.Path), Before: offsetText(q.Before),
-			Target: views.Count(q.Target), Result: string(q.Result), Error: q.Error})
+			Target: offsetText(q.Target), Result: string(q.Result), Error: q.Error, Left: q.Left})
 		switch q.Result {
 		case reset.Changed:
 			v.Changed++
@@ -138,12 +139,17 @@ func verdictLabel(v reset.Verdict, by string, honoured bool) string {
 
 // listRow shapes a request for the list.
 func listRow(r reset.Request) views.ResetListRow {
-	return views.ResetListRow{
+	row := views.ResetListRow{
 		ID: r.ID, Href: views.ResetRequestHref(r.ID), Cluster: r.Cluster, Group: r.Group, Topic: r.Topic,
 		Target: r.Spec.Describe(), TargetAt: targetAt(r.Spec), Scope: scopeShort(r.Spec), State: string(r.State),
 		StateLabel: r.State.Label(), RequestedBy: r.RequestedByName, RequestedAt: r.RequestedAt,
 		Approvals: r.Approvals(), Required: r.RequiredApprovals,
 	}
+	if r.Batched() {
+		row.Href = views.ResetRequestHref(r.BatchID)
+		row.Batch = strconv.Itoa(r.BatchIndex+1) + " of " + strconv.Itoa(r.BatchSize)
+	}
+	return row
 }
 
 // targetAt is the instant of a reset to a point in time, nil for other kinds.

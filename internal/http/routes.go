@@ -52,5 +52,6 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.apiRoutes()...)
 	rs = append(rs, s.tokenRoutes()...)
 	rs = append(rs, s.resetRoutes()...)
+	rs = append(rs, s.freezeRoutes()...)
 	return append(rs, s.auditRoutes()...)
 }

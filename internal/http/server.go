@@ -17,6 +17,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/freeze"
 	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/reset"
 	"github.com/lagboard/lagboard/internal/storage"
@@ -63,6 +64,8 @@ type Deps struct {
 	// the rule form mentions.
 	Alerts      *alert.Service
 	AlertRepeat time.Duration
+	// Freezes keeps the change-freeze windows, during which resets are not executed.
+	Freezes *freeze.Service
 }
 
 // Server is Lagboard's HTTP handler.

@@ -6,7 +6,7 @@
 // and its rates, one per (cluster, group) for clients, one per (cluster, group, status) for
 // health, seven statuses of which exactly one is 1, and one per firing alert. Group metrics come from the stored latest state, so every replica reports the
 // same values; poller metrics are per process (only the replica holding a cluster's lock
-// polls it).
+// polls it, and says so in lagboard_poll_leader).
 package metrics
 
 import (
@@ -53,6 +53,8 @@ var (
 		"Groups the last cycle could not read from every broker.", []string{"cluster"}, nil)
 	lastOKDesc = prometheus.NewDesc("lagboard_poll_last_success_timestamp_seconds",
 		"Unix time of the end of the last cycle that stored its result.", []string{"cluster"}, nil)
+	leaderDesc = prometheus.NewDesc("lagboard_poll_leader",
+		"1 while this replica holds the cluster's lock and polls it, 0 while another replica does.", []string{"cluster"}, nil)
 	expiredDesc = prometheus.NewDesc("lagboard_group_expired_messages",
 		"Messages deleted by retention before the group read them, on the topic (min offset - committed offset, summed over queues).",
 		[]string{"cluster", "group", "topic"}, nil)
@@ -72,10 +74,15 @@ var (
 		"1 when the stored state could be read for this scrape.", nil, nil)
 )
 
+// Poller is what the collector reads of a cluster's poller in this process.
+type Poller interface {
+	Stats() poller.Stats
+}
+
 // Collector reads the stored state at scrape time, at most once every CacheFor.
 type Collector struct {
 	db       storage.DBTX
-	pollers  []*poller.Poller
+	pollers  []Poller
 	logger   *slog.Logger
 	cacheFor time.Duration
 	now      func() time.Time
@@ -93,13 +100,17 @@ type Collector struct {
 
 // New returns a collector over the stored state and this process's pollers.
 func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collector {
-	return &Collector{db: db, pollers: pollers, logger: logger, cacheFor: 5 * time.Second, now: time.Now}
+	ps := make([]Poller, len(pollers))
+	for i, p := range pollers {
+		ps[i] = p
+	}
+	return &Collector{db: db, pollers: ps, logger: logger, cacheFor: 5 * time.Second, now: time.Now}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
-		cyclesDesc, failuresDesc, durationDesc, requestsDesc, staleDesc, lastOKDesc, scrapeErrDesc, expiredDesc, kindDesc,
+		cyclesDesc, failuresDesc, durationDesc, requestsDesc, staleDesc, lastOKDesc, leaderDesc, scrapeErrDesc, expiredDesc, kindDesc,
 		inflightDesc, redeliveredDesc, deadLettersDesc} {
 		ch <- d
 	}
@@ -149,9 +160,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, p := range c.pollers {
 		s := p.Stats()
+		leader := 0.0
+		if s.Leading {
+			leader = 1
+		}
+		ch <- prometheus.MustNewConstMetric(leaderDesc, prometheus.GaugeValue, leader, s.Cluster)
 		ch <- prometheus.MustNewConstMetric(cyclesDesc, prometheus.CounterValue, float64(s.Cycles), s.Cluster)
 		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(s.Failures), s.Cluster)
-		if s.Cycles > 0 {
+		// The last cycle's figures describe the cluster only while this replica polls it: a
+		// follower's would stand still at what it saw when it last led.
+		if s.Leading && s.Cycles > 0 {
 			ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, s.Last.Duration.Seconds(), s.Cluster)
 			ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, float64(len(s.Last.Stale)), s.Cluster)
 			for kind, n := range s.Last.Requests {

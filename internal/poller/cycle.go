@@ -18,7 +18,11 @@ type pending struct {
 }
 
 // PollOnce runs one cycle: read the cluster within the cycle deadline, compute, store.
-func (p *Poller) PollOnce(ctx context.Context) Report {
+// It takes no lock: Run does, for replicas.
+func (p *Poller) PollOnce(ctx context.Context) Report { return p.pollOnce(ctx, p.cfg.Pool) }
+
+// pollOnce runs one cycle and writes it through w.
+func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 	now := p.cfg.Now()
 	rep := Report{At: now, Stale: map[string]string{}}
 	defer func() {
@@ -54,7 +58,7 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 			rep.Stale[g] = "no name server answered: " + err.Error()
 		}
 		cycle.GroupDrains, _ = p.drains(nil, rep.Stale, now)
-		p.store(ctx, cycle, pending{})
+		p.store(ctx, w, cycle, pending{})
 		return rep
 	}
 	p.change("namesrv", "", "")
@@ -118,17 +122,18 @@ func (p *Poller) PollOnce(ctx context.Context) Report {
 	}
 	cycle.GroupDrains, cycle.TopicDrains = p.drains(calcs, rep.Stale, now)
 	rep.Groups, rep.Queues = len(cycle.Groups), len(cycle.Queues)
-	if err := p.store(ctx, cycle, pend); err != nil {
+	if err := p.store(ctx, w, cycle, pend); err != nil {
 		rep.Err = err
 	}
 	return rep
 }
 
-// store writes the cycle and, once written, keeps the history tracks it advanced.
-func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) error {
+// store writes the cycle through w and, once written, keeps the history tracks it
+// advanced.
+func (p *Poller) store(ctx context.Context, w writer, cycle storage.Cycle, pend pending) error {
 	sctx, cancel := context.WithTimeout(ctx, p.cfg.Interval)
 	defer cancel()
-	if err := p.maintain(sctx, cycle.At); err != nil {
+	if err := p.maintain(sctx, w, cycle.At); err != nil {
 		p.change("postgres", err.Error(), "cannot store progress")
 		return err
 	}
@@ -136,7 +141,7 @@ func (p *Poller) store(ctx context.Context, cycle storage.Cycle, pend pending) e
 	if p.cfg.InCycle != nil {
 		more = append(more, p.cfg.InCycle)
 	}
-	if err := storage.SaveCycle(sctx, p.cfg.Pool, cycle, more...); err != nil {
+	if err := storage.SaveCycle(sctx, w, cycle, more...); err != nil {
 		p.change("postgres", err.Error(), "cannot store progress")
 		return err
 	}
@@ -224,42 +229,95 @@ func appendWindow(w []sample, s sample, now time.Time, span time.Duration) []sam
 	return append(w[:0:0], w[i:]...)
 }
 
-// seed loads what a restarted poller must not forget: each group's model and when its
-// offsets last moved.
+// seed loads what a poller starting, or taking the cluster over from another replica, must
+// not forget: each group's model and when its offsets last moved, and where each history
+// series stands, so that the first cycle writes what one poller watching all along would:
+// no point again that is stored already, the end of a flat stretch the other replica saw
+// but had no reason to write yet, no second per-minute point in a minute that has one.
 func (p *Poller) seed(ctx context.Context) error {
 	stored, err := storage.StoredGroups(ctx, p.cfg.Pool, p.cfg.ClusterID)
 	if err != nil {
 		return err
 	}
+	queues, err := storage.SeenQueues(ctx, p.cfg.Pool, p.cfg.ClusterID)
+	if err != nil {
+		return err
+	}
+	topics, err := storage.LastTopicPoints(ctx, p.cfg.Pool, p.cfg.ClusterID)
+	if err != nil {
+		return err
+	}
+	p.dlqSeen = map[string]int64{}
 	for _, g := range stored {
-		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType, kind: g.Kind}
+		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType, kind: g.Kind,
+			brokers: map[string]bool{}, queueMoved: map[queueRef]time.Time{}}
 		if g.LastCommitAt != nil {
 			gt.lastMove = *g.LastCommitAt
 		}
+		if g.DLQTotal != nil {
+			p.dlqSeen[g.Group] = *g.DLQTotal
+		}
 		p.groups[g.Group] = gt
+	}
+	committed := map[string]int64{}
+	for _, q := range queues {
+		gt := p.groups[q.Group]
+		if gt == nil {
+			continue
+		}
+		key := storage.QueueKey{Group: q.Group, Topic: q.Topic, Broker: q.Broker, QueueID: q.QueueID}
+		seen := point[queueValue]{At: q.PolledAt, V: queueValue{Max: q.MaxOffset, Consumer: q.ConsumerOffset}}
+		tr := track[queueValue]{written: seen, seen: seen, has: true}
+		if q.LastSampleAt == nil || !q.LastSampleAt.Equal(q.PolledAt) {
+			// Seen unchanged since its last point: a flat stretch whose end is not written.
+			tr.written = point[queueValue]{}
+			if q.LastSampleAt != nil {
+				tr.written.At = *q.LastSampleAt
+			}
+		}
+		p.queues[key] = tr
+		if q.SeriesID != nil {
+			p.queueIDs[key] = *q.SeriesID
+		}
+		ref := queueRef{topic: q.Topic, broker: q.Broker, queue: int(q.QueueID)}
+		if q.Committed && q.MovedAt != nil {
+			gt.queueMoved[ref] = *q.MovedAt
+		}
+		gt.brokers[q.Broker] = true
+		committed[q.Group] += q.ConsumerOffset
+	}
+	for name, sum := range committed {
+		// Broadcasting groups sum their clients' offsets instead (broadcast.go).
+		if gt := p.groups[name]; !broadcasting(gt.model) {
+			gt.committed, gt.hasCommitted = sum, true
+		}
+	}
+	for _, t := range topics {
+		key := storage.TopicKey{Group: t.Group, Topic: t.Topic}
+		pt := point[topicValue]{At: t.At, V: topicValue{Max: t.MaxOffset, Consumer: t.ConsumerOffset, Lag: t.Lag}}
+		p.topics[key] = topicTrack{track: track[topicValue]{written: pt, seen: pt, has: true},
+			minute: t.At.Truncate(time.Minute), prevAt: t.At, prevCons: t.ConsumerOffset}
+		p.topicIDs[key] = t.SeriesID
 	}
 	p.seeded = true
 	return nil
 }
 
-// maintain creates partitions ahead and, once an hour, rolls up minute points and drops
-// partitions past retention.
-func (p *Poller) maintain(ctx context.Context, now time.Time) error {
+// maintain, once an hour, creates partitions ahead and drops partitions past retention.
+// Packing history and rolling it up is the Compactor's.
+func (p *Poller) maintain(ctx context.Context, db storage.DBTX, now time.Time) error {
 	hour := now.Truncate(time.Hour)
 	if !p.lastHourly.Before(hour) {
 		return nil
 	}
-	if err := storage.EnsurePartitions(ctx, p.cfg.Pool, now); err != nil {
+	if err := storage.EnsurePartitions(ctx, db, now); err != nil {
 		return err
 	}
-	if _, err := storage.RollupHours(ctx, p.cfg.Pool, hour.Add(-48*time.Hour), hour); err != nil {
-		return err
-	}
-	dropped, err := storage.DropExpiredPartitions(ctx, p.cfg.Pool, now, p.cfg.Retention)
+	dropped, err := storage.DropExpiredPartitions(ctx, db, now, p.cfg.Retention)
 	if err != nil {
 		return err
 	}
-	if err := storage.DropOldDeadLetterPoints(ctx, p.cfg.Pool, now.Add(-p.cfg.Retention.TopicMinutes)); err != nil {
+	if err := storage.DropOldDeadLetterPoints(ctx, db, now.Add(-p.cfg.Retention.TopicMinutes)); err != nil {
 		return err
 	}
 	if len(dropped) > 0 {

@@ -28,7 +28,10 @@ func (p *Poller) fetchDeadLetters(ctx context.Context, f *fetched) {
 		if f.groups[group] == nil {
 			continue
 		}
+		// Under the lock: the goroutines of the groups before this one are running.
+		mu.Lock()
 		f.dlq[group] = dlqCount{known: true}
+		mu.Unlock()
 		for _, b := range f.brokers {
 			wg.Go(func() {
 				var ts mqadmin.TopicStats

@@ -125,6 +125,10 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 		switch {
 		case !known:
 			c.state.LagTimeSource = "unknown"
+		case broadcasting(c.state.MessageModel) && *c.state.Lag > 0:
+			// The lag is the clients' own; the brokers' queues cannot tell how old the
+			// oldest message a client has not consumed is. Nothing waiting is 0 s, though.
+			c.state.LagTimeSource = "unknown"
 		case interpolate:
 			c.state.LagSeconds, c.state.LagTimeSource = &worst, "interpolated"
 		case exact:

@@ -1,16 +1,15 @@
 // Package poller reads every consumer group's progress from a RocketMQ cluster on a
 // schedule, computes lag in messages and in time and a health status, and stores the result
 // in Postgres. One poller runs per cluster; with several dashboard replicas, a Postgres
-// advisory lock lets exactly one of them poll each cluster.
+// advisory lock lets exactly one of them poll each cluster (lead.go).
 package poller
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -111,6 +110,10 @@ type Poller struct {
 	dlqSeen map[string]int64
 	// drainTracks are each group's topics over the drain window.
 	drainTracks map[storage.TopicKey]*drainTrack
+	// role is what this replica was last logged as: "leader", "follower", or "".
+	role string
+
+	leading atomic.Bool // this replica holds the cluster's lock
 
 	mu       sync.Mutex
 	last     Report
@@ -199,32 +202,43 @@ type Stats struct {
 	Failures uint64
 	Last     Report
 	LastOK   time.Time // end of the last cycle that stored its result
+	// Leading is true while this replica holds the cluster's lock and polls it.
+	Leading bool
 }
 
 // Stats returns the poller's counters.
 func (p *Poller) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Cluster: p.cfg.Cluster, Cycles: p.cycles, Failures: p.failures, Last: p.last, LastOK: p.lastOK}
+	return Stats{Cluster: p.cfg.Cluster, Cycles: p.cycles, Failures: p.failures, Last: p.last, LastOK: p.lastOK,
+		Leading: p.leading.Load()}
 }
 
-// Run polls every interval until ctx is cancelled, while this process holds the cluster's
-// advisory lock; without it, it waits and tries again each interval.
+// Run polls every interval until ctx is cancelled, while this replica holds the cluster's
+// lock (lead.go). Without it, it waits for the lock, an interval at a time, and serves as
+// a follower meanwhile: pages read Postgres, whoever polls.
 func (p *Poller) Run(ctx context.Context) error {
-	lock := &clusterLock{pool: p.cfg.Pool, key: lockKey(p.cfg.Cluster)}
-	defer lock.release()
+	lock := storage.NewSessionLock(p.cfg.Pool.Config().ConnConfig, lockName(p.cfg.Cluster),
+		storage.SessionLockOptions{IdleTimeout: lockIdleTimeout(p.cfg.Interval)})
+	defer func() {
+		lock.Close()
+		p.leading.Store(false)
+	}()
 	tick := time.NewTicker(p.cfg.Interval)
 	defer tick.Stop()
 	for {
-		held, err := lock.hold(ctx)
+		held, err := lock.Acquire(ctx, p.cfg.Interval)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if p.lead(held, err) {
+			tick.Reset(p.cfg.Interval) // cycles an interval apart from the takeover on
+		}
 		switch {
-		case err != nil:
-			p.change("lock", err.Error(), "cannot take the poller lock")
-		case !held:
-			p.change("lock", "another replica polls this cluster", "not polling")
-		default:
-			p.change("lock", "", "")
-			p.PollOnce(ctx)
+		case held:
+			p.pollOnce(ctx, lock.Conn())
+		case err == nil:
+			continue // Acquire waited an interval for the lock
 		}
 		select {
 		case <-ctx.Done():
@@ -245,58 +259,6 @@ func (p *Poller) change(what, failure, msg string) {
 		p.failing[what] = failure
 		p.cfg.Logger.Warn(msg, "what", what, "err", failure)
 	}
-}
-
-func lockKey(cluster string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("lagboard.poller:" + cluster))
-	return int64(h.Sum64())
-}
-
-// clusterLock holds a session-level advisory lock on a dedicated connection. If Postgres
-// restarts the connection and the lock go with it; hold takes it again.
-type clusterLock struct {
-	pool *pgxpool.Pool
-	key  int64
-	conn *pgxpool.Conn
-}
-
-func (l *clusterLock) hold(ctx context.Context) (bool, error) {
-	if l.conn != nil {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err := l.conn.Ping(pctx)
-		cancel()
-		if err == nil {
-			return true, nil
-		}
-		l.release()
-	}
-	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := l.pool.Acquire(actx)
-	if err != nil {
-		return false, fmt.Errorf("poller lock: %w", err)
-	}
-	var got bool
-	if err := conn.QueryRow(actx, `SELECT pg_try_advisory_lock($1)`, l.key).Scan(&got); err != nil {
-		conn.Release()
-		return false, fmt.Errorf("poller lock: %w", err)
-	}
-	if !got {
-		conn.Release()
-		return false, nil
-	}
-	l.conn = conn
-	return true, nil
-}
-
-func (l *clusterLock) release() {
-	if l.conn == nil {
-		return
-	}
-	// Closing the connection releases the lock; returning it to the pool would keep it.
-	l.conn.Hijack().Close(context.Background()) //nolint:errcheck // closing anyway
-	l.conn = nil
 }
 
 var errNoNamesrv = errors.New("no name server answered")

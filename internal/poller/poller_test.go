@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -40,14 +42,20 @@ func newFixture(t testing.TB, version string) *fixture {
 	admin := mqadmin.New(mqadmin.Options{})
 	t.Cleanup(func() { admin.Close() })
 	f := &fixture{rmq: rmq, admin: admin, db: pool, clusterID: c.ID, now: time.Now()}
-	f.poller = poller.New(poller.Config{
-		Cluster: "local", ClusterID: c.ID, NamesrvAddrs: []string{rmq.NamesrvAddr},
-		Admin: admin, Pool: pool, Interval: 10 * time.Second,
+	f.poller = f.newPoller(pool)
+	return f
+}
+
+// newPoller returns a poller of the fixture's cluster on the fixture's clock: another
+// replica's, or the same one's after a restart.
+func (f *fixture) newPoller(pool *pgxpool.Pool) *poller.Poller {
+	return poller.New(poller.Config{
+		Cluster: "local", ClusterID: f.clusterID, NamesrvAddrs: []string{f.rmq.NamesrvAddr},
+		Admin: f.admin, Pool: pool, Interval: 10 * time.Second,
 		Health: poller.HealthRules{Window: 10 * time.Minute, StallAfter: time.Minute},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Now:    func() time.Time { return f.now },
 	})
-	return f
 }
 
 func (f *fixture) poll(t testing.TB) poller.Report {

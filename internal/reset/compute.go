@@ -8,6 +8,7 @@ import (
 
 	"github.com/lagboard/lagboard/internal/errcode"
 	"github.com/lagboard/lagboard/internal/humanize"
+	"github.com/lagboard/lagboard/internal/mqadmin"
 )
 
 // Rewinds beyond these read old messages from disk rather than from the page cache.
@@ -25,11 +26,55 @@ func MakePreview(ctx context.Context, c Cluster, spec Spec, now time.Time) (Prev
 	if err != nil {
 		return Preview{}, err
 	}
-	return compute(ctx, c, spec, snap, now)
+	var src snapshot
+	if spec.Kind == ToGroup {
+		if src, err = readSource(ctx, c, spec); err != nil {
+			return Preview{}, err
+		}
+	}
+	return compute(ctx, c, spec, snap, src, now)
 }
 
-// compute builds the preview of spec over a snapshot of the brokers.
-func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.Time) (Preview, error) {
+// readSource reads the committed offsets of a ToGroup reset's source group on the topic,
+// from the same brokers: the targets. They come from each master's whole offset table
+// (GET_ALL_CONSUMER_OFFSET), where a queue the group never committed on has no entry: a
+// 4.9 broker asked for one such queue answers 0 while its first message is stored, which
+// would copy a rewind to the start. A source that has committed on no queue of the topic
+// has nothing to copy.
+func readSource(ctx context.Context, c Cluster, spec Spec) (snapshot, error) {
+	route, err := topicRoute(ctx, c, spec.Topic)
+	if err != nil {
+		return snapshot{}, err
+	}
+	var src snapshot
+	found := false
+	for _, b := range route.Brokers {
+		addr := b.MasterAddr()
+		if addr == "" {
+			return snapshot{}, errcode.Errorf(errcode.Unavailable, "Broker %s has no master registered with the name server; resets need every master of the topic.", b.BrokerName)
+		}
+		offs, err := c.Admin.BrokerOffsets(ctx, addr)
+		if err != nil {
+			return snapshot{}, brokerErr(b.BrokerName, "read the offsets of "+spec.Source, err)
+		}
+		committed := map[int]int64{}
+		for id, off := range offs.Committed[mqadmin.GroupTopic{Group: spec.Source, Topic: spec.Topic}] {
+			committed[id] = off
+		}
+		found = found || len(committed) > 0
+		src.brokers = append(src.brokers, brokerState{name: b.BrokerName, addr: addr, committed: committed})
+	}
+	if !found {
+		return snapshot{}, errcode.Errorf(errcode.Invalid,
+			"The group %s has no committed offset on any queue of %s in cluster %s: there is nothing to copy. Choose a group that consumes %s.",
+			spec.Source, spec.Topic, c.Name, spec.Topic)
+	}
+	return src, nil
+}
+
+// compute builds the preview of spec over a snapshot of the brokers; src holds the source
+// group's offsets of a ToGroup reset.
+func compute(ctx context.Context, c Cluster, spec Spec, snap, src snapshot, now time.Time) (Preview, error) {
 	p := Preview{At: now.UTC()}
 	all := snap.queues()
 	for _, q := range spec.Queues {
@@ -39,6 +84,7 @@ func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.
 		}
 	}
 	noCommit := 0
+	var noSource []QueueRef
 	for _, q := range all {
 		if !spec.Chosen(q) {
 			continue
@@ -65,14 +111,25 @@ func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.
 				return Preview{}, brokerErr(q.Broker, fmt.Sprintf("find the offset for the time on queue %d", q.QueueID), err)
 			}
 			qp.Requested = off
+		case ToGroup:
+			_, off, _ := src.queue(q)
+			if off < 0 {
+				qp.NoSource, qp.Requested = true, cur
+				noSource = append(noSource, q)
+			} else {
+				qp.Requested = off
+			}
 		}
 		qp.Target = min(max(qp.Requested, qp.Min), qp.Max)
+		if qp.NoSource {
+			qp.Target = cur // left as it is, whatever its range
+		}
 		qp.Clamped = qp.Target != qp.Requested
 		p.Queues = append(p.Queues, qp)
 		p.Totals.Queues++
 		p.Totals.Reconsume += qp.Reconsume()
 		p.Totals.Skip += qp.Skip()
-		if qp.Change() != 0 || qp.Current < 0 {
+		if qp.Moves() {
 			p.Totals.Changed++
 		}
 		if qp.Clamped {
@@ -100,7 +157,25 @@ func compute(ctx context.Context, c Cluster, spec Spec, snap snapshot, now time.
 		p.NotMoved = readPending(ctx, c.Admin, snap, spec.Group, spec.Topic)
 	}
 	p.Warnings = warnings(spec, p, noCommit, now)
+	if spec.Kind == ToGroup {
+		p.Warnings = append(p.Warnings, copyWarnings(spec, noSource)...)
+	}
 	return p, nil
+}
+
+// copyWarnings say where a ToGroup reset's targets come from and which queues it leaves.
+func copyWarnings(spec Spec, noSource []QueueRef) []Warning {
+	ws := []Warning{{Code: "copy", Text: fmt.Sprintf("The targets are the offsets %s had committed when this preview was read. "+
+		"They are frozen: execution sets these numbers, whatever %s has committed since.", spec.Source, spec.Source)}}
+	if len(noSource) > 0 {
+		left := "they are"
+		if len(noSource) == 1 {
+			left = "it is"
+		}
+		ws = append(ws, Warning{Code: "no_source_commit", Text: fmt.Sprintf("%s never committed an offset on %s (%s): %s left as %s, not reset.",
+			spec.Source, humanize.Plural(len(noSource), "queue", "queues"), labels(noSource), left, left)})
+	}
+	return ws
 }
 
 // warnings explains the preview: what will happen, what cannot, and what it costs.
@@ -126,7 +201,7 @@ func warnings(spec Spec, p Preview, noCommit int, now time.Time) []Warning {
 		case PathClient:
 			if missing := uncommitted(p.Queues, b.Name); len(missing) > 0 {
 				add("client_path", true, "Broker %s%s hands resets to the %s, and refuses them while a queue has no committed offset (%s). Stop the group's consumers (the offsets are then written directly, exactly as previewed) or wait until every queue has been consumed from once.", b.Name, version(b.Version), onlineClients(b.Online), labels(missing))
-			} else if spec.Kind == ToOffsets || spec.Kind == Shift || !spec.AllQueues() {
+			} else if spec.Kind == ToOffsets || spec.Kind == Shift || spec.Kind == ToGroup || !spec.AllQueues() {
 				add("client_path", true, "Broker %s%s hands resets to the %s, and that path can only move every queue of the topic to a point in time, to earliest or to latest. Stop the group's consumers (the offsets are then written directly, exactly as previewed) or choose one of those kinds for all queues.", b.Name, version(b.Version), onlineClients(b.Online))
 			} else {
 				add("client_path", false, "Broker %s%s hands the reset to the %s, which commit the new offsets over the next 10–20 seconds; the broker computes the targets again when the reset is executed, so new messages that arrive before then count as they would then.", b.Name, version(b.Version), onlineClients(b.Online))

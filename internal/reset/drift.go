@@ -29,6 +29,9 @@ func (s *Service) drift(r Request, snap snapshot) string {
 			problems = append(problems, fmt.Sprintf("queue %s is gone", qp.QueueRef))
 			continue
 		}
+		if qp.NoSource {
+			continue // left as it is, wherever the group is now
+		}
 		ext, cur, _ := snap.queue(qp.QueueRef)
 		was, is := qp.Current, cur
 		if was < 0 {
@@ -102,7 +105,7 @@ func (s *Service) refuseDrift(ctx context.Context, who Who, r Request, drift str
 		}
 		e := s.entry(who, audit.ActionResetRefused, r, audit.Failure)
 		e.Error = "the group drifted from the preview: " + drift
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "drift_tolerance": s.o.DriftTolerance})
+		e.Parameters = entryParams(r, map[string]any{"drift_tolerance": s.o.DriftTolerance})
 		e.Before, e.After = stateJSON(Approved), stateJSON(Refused)
 		return audit.Append(ctx, tx, e)
 	})

@@ -32,6 +32,9 @@ const (
 type Outcome struct {
 	At     time.Time      `json:"at"`
 	Queues []QueueOutcome `json:"queues"`
+	// NotAttempted says why nothing was sent for this group and topic of a request of
+	// several: its brokers could not be read, or it drifted from its preview.
+	NotAttempted string `json:"not_attempted,omitempty"`
 }
 
 // QueueOutcome is one queue's part of an execution.
@@ -48,6 +51,9 @@ type QueueOutcome struct {
 	// the one holding the queue when it could be told: verification waits for them.
 	Clients []string `json:"clients,omitempty"`
 	Owner   string   `json:"owner,omitempty"`
+	// Left marks a queue a ToGroup reset leaves as it is, its source group having no
+	// committed offset there; its Result is Unchanged and Target its Before.
+	Left bool `json:"left,omitempty"`
 }
 
 // Result is what happened to one queue.
@@ -89,11 +95,18 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 		return Request{}, s.refuse(ctx, who, r, reason, errcode.Errorf(errcode.Forbidden,
 			"Only the person who requested this reset, or one of its approvers, may execute it."))
 	}
+	if r.Batched() {
+		return s.executeBatch(ctx, who, r)
+	}
 	if r.State == Pending {
 		return Request{}, s.refuse(ctx, who, r, "not approved", notExecutable(r))
 	}
 	if r.State != Approved {
 		return Request{}, notExecutable(r)
+	}
+	frozen, err := s.refuseFrozen(ctx, who, []Request{r})
+	if err != nil {
+		return Request{}, err
 	}
 	c, err := s.Cluster(r.Cluster)
 	if err != nil {
@@ -121,6 +134,7 @@ func (s *Service) Execute(ctx context.Context, who Who, id string) (Request, err
 			return errMovedOn
 		}
 		e := s.entry(who, audit.ActionResetStarted, r, audit.Success)
+		e.Parameters = entryParams(r, overrideParams(r, frozen))
 		e.Before, e.After = stateJSON(Approved), stateJSON(Executing)
 		return audit.Append(ctx, tx, e)
 	})
@@ -239,6 +253,11 @@ func (s *Service) perQueue(ctx context.Context, b brokerState, qps []QueuePrevie
 	for _, qp := range qps {
 		before := b.committedAt(qp.QueueID)
 		qo := QueueOutcome{QueueRef: qp.QueueRef, Path: p, Before: before, Target: qp.Target, Result: Changed}
+		if qp.NoSource {
+			qo.Target, qo.Result, qo.Left = before, Unchanged, true
+			out = append(out, qo)
+			continue
+		}
 		if before == qp.Target {
 			qo.Result = Unchanged
 			out = append(out, qo)
@@ -335,12 +354,15 @@ func (s *Service) finishOnce(ctx context.Context, who Who, r Request, out Outcom
 			if q.Owner != "" {
 				a["owner"] = q.Owner
 			}
+			if q.Left {
+				a["left"] = true
+			}
 			after[q.String()] = a
 			if q.Result == FailedQ {
 				failed = append(failed, q.String()+": "+q.Error)
 			}
 		}
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "counts": counts})
+		e.Parameters = entryParams(r, map[string]any{"state": to, "counts": counts})
 		e.Before, e.After = mustJSON(before), mustJSON(after)
 		if len(failed) > 0 {
 			e.Error = fmt.Sprintf("%d of %s failed: %s", len(failed), humanize.Plural(len(out.Queues), "queue", "queues"), strings.Join(failed, "; "))

@@ -61,16 +61,23 @@ type QueuePreview struct {
 	Requested int64 `json:"requested"`
 	Target    int64 `json:"target"`
 	Clamped   bool  `json:"clamped,omitempty"`
+	// NoSource marks a queue of a ToGroup reset on which the source group has no committed
+	// offset: it is left as it is, and Requested and Target are its Current.
+	NoSource bool `json:"no_source,omitempty"`
 }
 
 // Change is how far the queue moves: negative rewinds, positive skips; 0 without a
-// committed offset.
+// committed offset, and for a queue left as it is.
 func (q QueuePreview) Change() int64 {
-	if q.Current < 0 {
+	if q.Current < 0 || q.NoSource {
 		return 0
 	}
 	return q.Target - q.Current
 }
+
+// Moves reports whether execution sets the queue: its target differs from its committed
+// offset, or it has none and is not left as it is.
+func (q QueuePreview) Moves() bool { return !q.NoSource && (q.Change() != 0 || q.Current < 0) }
 
 // Reconsume is the number of messages that will be consumed again.
 func (q QueuePreview) Reconsume() int64 { return max(0, -q.Change()) }

@@ -29,6 +29,7 @@ type Admin interface {
 	SubscriptionGroups(ctx context.Context, brokerAddr string) (map[string]mqadmin.SubscriptionGroupConfig, error)
 	BrokerStats(ctx context.Context, brokerAddr, name, key string) (mqadmin.BrokerStatsData, error)
 	PullMessages(ctx context.Context, brokerAddr, topic string, queueID int, offset int64, max int) (mqadmin.PullResult, error)
+	BrokerOffsets(ctx context.Context, brokerAddr string) (mqadmin.BrokerOffsets, error)
 }
 
 // Cluster is a cluster the workflow can reset offsets on.

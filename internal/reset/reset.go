@@ -26,10 +26,13 @@ const (
 	ToOffsets Kind = "exact"
 	// Shift moves each queue by N messages: back (negative) to consume again, forward to skip.
 	Shift Kind = "shift"
+	// ToGroup moves each queue to the offset another group (Spec.Source) has committed on
+	// it; a queue the source never committed on is left as it is.
+	ToGroup Kind = "group"
 )
 
 // Kinds lists the kinds in the order forms show them.
-func Kinds() []Kind { return []Kind{ToEarliest, ToLatest, ToTime, ToOffsets, Shift} }
+func Kinds() []Kind { return []Kind{ToEarliest, ToLatest, ToTime, ToOffsets, Shift, ToGroup} }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -54,6 +57,8 @@ func (k Kind) Label() string {
 		return "To exact offsets"
 	case Shift:
 		return "Shift by N messages"
+	case ToGroup:
+		return "Copy another group's offsets"
 	}
 	return string(k)
 }
@@ -171,7 +176,22 @@ type Request struct {
 
 	UpdatedAt time.Time
 	Decisions []Decision
+
+	// OverrideAt is set once an emergency override of a change freeze was asked for, by
+	// OverrideBy, for OverrideReason, while the windows OverrideWindows were in force: the
+	// request may then be executed inside a freeze, with one approval more.
+	OverrideReason, OverrideBy, OverrideByName, OverrideWindows string
+	OverrideAt                                                  *time.Time
+
+	// BatchID is set on each (group, topic) of a request of several: the id of its first,
+	// which names the whole request. BatchIndex numbers them from 0, BatchSize counts them.
+	BatchID    string
+	BatchIndex int
+	BatchSize  int
 }
+
+// Batched reports whether the request is one (group, topic) of a request of several.
+func (r Request) Batched() bool { return r.BatchID != "" }
 
 // Approvals counts the approvals the request has.
 func (r Request) Approvals() int {

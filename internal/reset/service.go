@@ -16,6 +16,7 @@ import (
 	"github.com/lagboard/lagboard/internal/audit"
 	"github.com/lagboard/lagboard/internal/auth"
 	"github.com/lagboard/lagboard/internal/errcode"
+	"github.com/lagboard/lagboard/internal/freeze"
 )
 
 // Defaults of Options.
@@ -62,6 +63,13 @@ type Options struct {
 	VerifySettle time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Freezes says which change-freeze windows are in force; nil when there are none.
+	Freezes Freezes
+}
+
+// Freezes is what the workflow needs of the change-freeze windows (*freeze.Service).
+type Freezes interface {
+	InForce(ctx context.Context, cluster, group string, at time.Time) (freeze.State, error)
 }
 
 // Service runs the reset workflow.
@@ -138,6 +146,9 @@ func (s *Service) Preview(ctx context.Context, who Who, spec Spec) (Preview, err
 	if !who.may(auth.PermRequestReset, spec.Cluster, spec.Group) {
 		return Preview{}, errForbidden
 	}
+	if spec.Kind == ToGroup && !who.may(auth.PermViewDashboard, spec.Cluster, spec.Source) {
+		return Preview{}, errForbidden // copying offsets shows them: the source must be readable
+	}
 	c, err := s.Cluster(spec.Cluster)
 	if err != nil {
 		return Preview{}, err
@@ -151,62 +162,115 @@ var errForbidden = errcode.Errorf(errcode.Forbidden, "You may not do this on thi
 // computes the preview, freezes it into a new pending request and writes reset.requested,
 // in one transaction.
 func (s *Service) Create(ctx context.Context, who Who, spec Spec, reason, ticket string) (Request, error) {
+	rs, err := s.create(ctx, who, []Spec{spec}, reason, ticket)
+	if err != nil {
+		return Request{}, err
+	}
+	return rs[0], nil
+}
+
+// create requests a reset of each spec as one request: a row per spec, with its preview
+// frozen, all inserted with their reset.requested entries in one transaction. Several specs
+// share a batch id, the first row's.
+func (s *Service) create(ctx context.Context, who Who, specs []Spec, reason, ticket string) ([]Request, error) {
 	reason, ticket = strings.TrimSpace(reason), strings.TrimSpace(ticket)
 	switch {
 	case reason == "":
-		return Request{}, errcode.Errorf(errcode.Invalid, "Say why the offsets must move: the reason is required.")
+		return nil, errcode.Errorf(errcode.Invalid, "Say why the offsets must move: the reason is required.")
 	case utf8.RuneCountInString(reason) > maxReason:
-		return Request{}, errcode.Errorf(errcode.Invalid, "The reason is longer than %d characters.", maxReason)
+		return nil, errcode.Errorf(errcode.Invalid, "The reason is longer than %d characters.", maxReason)
 	case utf8.RuneCountInString(ticket) > maxTicket:
-		return Request{}, errcode.Errorf(errcode.Invalid, "The ticket reference is longer than %d characters.", maxTicket)
+		return nil, errcode.Errorf(errcode.Invalid, "The ticket reference is longer than %d characters.", maxTicket)
 	}
+	many := len(specs) > 1
+	previews := make([]Preview, len(specs))
+	required := 0
+	for i := range specs {
+		p, err := s.prepare(ctx, who, &specs[i])
+		if err != nil {
+			if many {
+				return nil, itemErr(specs[i], err)
+			}
+			return nil, err
+		}
+		previews[i] = p
+		required = max(required, s.Approvals(specs[i].Cluster, specs[i].Group))
+	}
+	now := s.o.Now()
+	rs := make([]Request, len(specs))
+	for i, spec := range specs {
+		rs[i] = Request{
+			ID: audit.NewID(), Cluster: spec.Cluster, Group: spec.Group, Topic: spec.Topic, Spec: spec,
+			Reason: reason, Ticket: ticket, Preview: previews[i], RequiredApprovals: required,
+			State: Pending, RequestedBy: who.Actor.Subject, RequestedByName: displayName(who.Actor),
+			RequestedAt: now, ExpiresAt: now.Add(s.o.Expiry), UpdatedAt: now,
+		}
+		if many {
+			rs[i].BatchID, rs[i].BatchIndex, rs[i].BatchSize = rs[0].ID, i, len(specs)
+		}
+	}
+	err := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+		for _, r := range rs {
+			if err := insertRequest(ctx, tx, r); err != nil {
+				return err
+			}
+			e := s.entry(who, audit.ActionResetRequested, r, audit.Success)
+			e.Reason = reason
+			e.Parameters = entryParams(r, map[string]any{"target": r.Spec.Describe(),
+				"params": paramsOf(r.Spec), "ticket": ticket, "required_approvals": r.RequiredApprovals, "expires_at": r.ExpiresAt.UTC()})
+			e.After = mustJSON(previewDigest(r.Preview))
+			if err := audit.Append(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errOpen) {
+		var open []string
+		for _, spec := range specs {
+			if id, _ := openRequest(ctx, s.o.Pool, spec.Cluster, spec.Group, spec.Topic); id != "" {
+				open = append(open, fmt.Sprintf("%s already has an open reset request on %s (/resets/%s)", spec.Group, spec.Topic, id))
+			}
+		}
+		if len(open) == 0 { // closed meanwhile
+			open = append(open, "Another reset request of the same group and topic was open")
+		}
+		return nil, &errcode.Error{Code: errcode.Conflict, Err: err, Message: strings.Join(open, "; ") +
+			". Finish or cancel it, let it expire, or wait for its verification first."}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// prepare checks a spec as a request of who (valid, allowed, on a cluster, topic and group
+// that exist) and computes its preview, refusing one that cannot be carried out as asked.
+func (s *Service) prepare(ctx context.Context, who Who, spec *Spec) (Preview, error) {
 	if err := spec.Check(s.o.Now()); err != nil {
-		return Request{}, err
+		return Preview{}, err
 	}
 	if !who.may(auth.PermRequestReset, spec.Cluster, spec.Group) {
-		return Request{}, errForbidden
+		return Preview{}, errForbidden
+	}
+	if spec.Kind == ToGroup && !who.may(auth.PermViewDashboard, spec.Cluster, spec.Source) {
+		return Preview{}, errForbidden
 	}
 	c, err := s.Cluster(spec.Cluster)
 	if err != nil {
-		return Request{}, err
+		return Preview{}, err
 	}
-	if err := s.knownGroup(ctx, c, spec); err != nil {
-		return Request{}, err
+	if err := s.knownGroup(ctx, c, *spec); err != nil {
+		return Preview{}, err
 	}
-	p, err := s.Preview(ctx, who, spec)
+	p, err := s.Preview(ctx, who, *spec)
 	if err != nil {
-		return Request{}, err
+		return Preview{}, err
 	}
 	if w, blocked := p.Blocked(); blocked {
-		return Request{}, errcode.Errorf(errcode.Invalid, "This reset cannot be carried out as asked. %s", w.Text)
+		return Preview{}, errcode.Errorf(errcode.Invalid, "This reset cannot be carried out as asked. %s", w.Text)
 	}
-	now := s.o.Now()
-	r := Request{
-		ID: audit.NewID(), Cluster: spec.Cluster, Group: spec.Group, Topic: spec.Topic, Spec: spec,
-		Reason: reason, Ticket: ticket, Preview: p, RequiredApprovals: s.Approvals(spec.Cluster, spec.Group),
-		State: Pending, RequestedBy: who.Actor.Subject, RequestedByName: displayName(who.Actor),
-		RequestedAt: now, ExpiresAt: now.Add(s.o.Expiry), UpdatedAt: now,
-	}
-	err = pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		if err := insertRequest(ctx, tx, r); err != nil {
-			return err
-		}
-		e := s.entry(who, audit.ActionResetRequested, r, audit.Success)
-		e.Reason = reason
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "target": r.Spec.Describe(),
-			"params": paramsOf(r.Spec), "ticket": ticket, "required_approvals": r.RequiredApprovals, "expires_at": r.ExpiresAt.UTC()})
-		e.After = mustJSON(previewDigest(p))
-		return audit.Append(ctx, tx, e)
-	})
-	if errors.Is(err, errOpen) {
-		id, _ := openRequest(ctx, s.o.Pool, spec.Cluster, spec.Group, spec.Topic)
-		return Request{}, &errcode.Error{Code: errcode.Conflict, Err: err, Message: fmt.Sprintf(
-			"%s already has an open reset request on %s (/resets/%s). Finish or cancel it, let it expire, or wait for its verification first.", spec.Group, spec.Topic, id)}
-	}
-	if err != nil {
-		return Request{}, err
-	}
-	return r, nil
+	return p, nil
 }
 
 // Get returns a request with its decisions.
@@ -263,9 +327,13 @@ func (s *Service) Decide(ctx context.Context, who Who, id string, approve bool, 
 		}
 		before := r.State
 		r.State = to
-		e := s.entry(who, action, *r, audit.Success)
+		act := action
+		if approve && r.OverrideAt != nil {
+			act = audit.ActionResetOverrideApproved
+		}
+		e := s.entry(who, act, *r, audit.Success)
 		e.Reason = comment
-		e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "approvals": r.Approvals(),
+		e.Parameters = entryParams(*r, map[string]any{"approvals": r.Approvals(),
 			"required_approvals": r.RequiredApprovals, "requested_at": r.RequestedAt.UTC()})
 		e.Before, e.After = stateJSON(before), stateJSON(to)
 		return &e, nil
@@ -308,8 +376,10 @@ func (d *denial) Error() string { return "denied: " + d.reason }
 func denied(reason string) error { return &denial{reason: reason} }
 
 // transition runs f on the request, locked, in one transaction with the audit entry f
-// returns. A request past its expiry is expired first. A denial rolls back and is written
-// to the audit trail as a denied attempt of action in a transaction of its own.
+// returns; on a request of several groups, on each of them in turn, all in that one
+// transaction. A request past its expiry is expired first. A denial rolls back and is
+// written to the audit trail as a denied attempt of action, on the group it concerns, in a
+// transaction of its own.
 func (s *Service) transition(ctx context.Context, who Who, id string, action audit.Action,
 	f func(tx pgx.Tx, r *Request, now time.Time) (*audit.Entry, error)) (Request, error) {
 	if err := s.expire(ctx, id); err != nil {
@@ -317,24 +387,32 @@ func (s *Service) transition(ctx context.Context, who Who, id string, action aud
 	}
 	var out Request
 	err := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		r, err := getRequest(ctx, tx, id, true)
+		items, err := getItems(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
-		out = r
 		now := s.o.Now()
-		e, err := f(tx, &r, now)
-		if err != nil {
-			return err
+		var entries []audit.Entry
+		for i := range items {
+			out = items[i]
+			e, err := f(tx, &items[i], now)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, *e)
 		}
-		out = r
-		return audit.Append(ctx, tx, *e)
+		for _, e := range entries {
+			if err := audit.Append(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	var d *denial
 	if errors.As(err, &d) {
 		e := s.entry(who, action, out, audit.Denied)
 		e.Error = d.reason
-		e.Parameters = mustJSON(map[string]any{"reset_id": out.ID, "kind": out.Spec.Kind})
+		e.Parameters = entryParams(out, nil)
 		if werr := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error { return audit.Append(ctx, tx, e) }); werr != nil {
 			s.o.Logger.ErrorContext(ctx, "reset refused; audit entry not written", "err", werr, "reset_id", id, "reason", d.reason)
 		}
@@ -364,7 +442,7 @@ func (s *Service) entry(who Who, action audit.Action, r Request, outcome audit.O
 		At: s.o.Now(), Actor: who.Actor, Session: who.Session, SourceIP: who.SourceIP, UserAgent: who.UserAgent,
 		RequestID: who.RequestID, Action: action, Outcome: outcome,
 		Target:     audit.Target{Cluster: r.Cluster, Group: r.Group, Topic: r.Topic, Queues: paramsOf(r.Spec).Queues},
-		Parameters: mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind}),
+		Parameters: entryParams(r, nil),
 	}
 	return e
 }
@@ -377,6 +455,19 @@ func displayName(a audit.Actor) string {
 		return a.Email
 	}
 	return a.Subject
+}
+
+// entryParams are an audit entry's parameters: the request's id and kind, which request of
+// several groups it belongs to, and more.
+func entryParams(r Request, more map[string]any) []byte {
+	m := map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind}
+	if r.BatchID != "" {
+		m["batch_id"], m["batch_index"], m["batch_size"] = r.BatchID, r.BatchIndex, r.BatchSize
+	}
+	for k, v := range more {
+		m[k] = v
+	}
+	return mustJSON(m)
 }
 
 func stateJSON(s State) []byte { return mustJSON(map[string]State{"state": s}) }
@@ -393,7 +484,11 @@ func mustJSON(v any) []byte {
 func previewDigest(p Preview) map[string]any {
 	queues := map[string]any{}
 	for _, q := range p.Queues {
-		queues[q.String()] = map[string]int64{"current": q.Current, "min": q.Min, "max": q.Max, "target": q.Target}
+		d := map[string]any{"current": q.Current, "min": q.Min, "max": q.Max, "target": q.Target}
+		if q.NoSource {
+			d["left"] = true // the source group has no offset here
+		}
+		queues[q.String()] = d
 	}
 	var warnings []string
 	for _, w := range p.Warnings {

@@ -28,6 +28,8 @@ type Spec struct {
 	// Queues are the chosen queues; empty means every queue of the topic. A ToOffsets
 	// reset's queues are those of Offsets.
 	Queues []QueueRef `json:"queues,omitempty"`
+	// Source is the group whose committed offsets on the same topic a ToGroup reset copies.
+	Source string `json:"source,omitempty"`
 }
 
 // Limits keep a request readable whatever a form sends.
@@ -54,7 +56,7 @@ func (s *Spec) Check(now time.Time) error {
 	case !names.MatchString(s.Topic):
 		return invalid("The topic %q is not a valid RocketMQ topic name.", s.Topic)
 	case !s.Kind.Valid():
-		return invalid("Choose what to reset to: earliest, latest, a point in time, exact offsets or a shift.")
+		return invalid("Choose what to reset to: earliest, latest, a point in time, exact offsets, a shift or another group's offsets.")
 	}
 	if strings.HasPrefix(s.Topic, "%RETRY%") && s.Topic != "%RETRY%"+s.Group {
 		return invalid("The retry topic %s belongs to another group; the retry topic of %s is %%RETRY%%%s.", s.Topic, s.Group, s.Group)
@@ -80,6 +82,17 @@ func (s *Spec) Check(now time.Time) error {
 		}
 		if s.By > maxShift || s.By < -maxShift {
 			return invalid("A shift of %d messages is beyond any queue.", s.By)
+		}
+	case ToGroup:
+		switch {
+		case s.Source == "":
+			return invalid("Give the consumer group whose offsets to copy.")
+		case !names.MatchString(s.Source):
+			return invalid("The source group %q is not a valid RocketMQ group name.", s.Source)
+		case s.Source == s.Group:
+			return invalid("The source group is %s itself; choose another group to copy offsets from.", s.Group)
+		case strings.HasPrefix(s.Topic, "%RETRY%"):
+			return invalid("A retry topic belongs to one group; offsets can be copied only on a topic both groups consume.")
 		}
 	case ToOffsets:
 		if len(s.Offsets) == 0 {
@@ -107,6 +120,9 @@ func (s *Spec) Check(now time.Time) error {
 	}
 	if s.Kind != ToOffsets {
 		s.Offsets = nil
+	}
+	if s.Kind != ToGroup {
+		s.Source = ""
 	}
 	slices.SortFunc(s.Queues, func(a, b QueueRef) int {
 		if a.Less(b) {
@@ -150,6 +166,8 @@ func (s Spec) Describe() string {
 		return "to latest"
 	case ToEarliest:
 		return "to earliest"
+	case ToGroup:
+		return "to the offsets of " + s.Source
 	}
 	return string(s.Kind)
 }

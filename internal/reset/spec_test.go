@@ -33,6 +33,11 @@ func TestSpecCheck(t *testing.T) {
 		{name: "negative offset", change: func(s *Spec) {
 			s.Kind, s.Offsets = ToOffsets, map[QueueRef]int64{{Broker: "broker-a", QueueID: 0}: -1}
 		}, wantErr: "is negative"},
+		{name: "copy", change: func(s *Spec) { s.Kind, s.Source = ToGroup, "orders-old" }},
+		{name: "copy without a source", change: func(s *Spec) { s.Kind = ToGroup }, wantErr: "whose offsets to copy"},
+		{name: "copy from itself", change: func(s *Spec) { s.Kind, s.Source = ToGroup, "orders" }, wantErr: "choose another group"},
+		{name: "copy from a bad name", change: func(s *Spec) { s.Kind, s.Source = ToGroup, "a b" }, wantErr: "not a valid RocketMQ group name"},
+		{name: "copy on the retry topic", change: func(s *Spec) { s.Kind, s.Source, s.Topic = ToGroup, "orders-old", "%RETRY%orders" }, wantErr: "topic both groups consume"},
 		{name: "queue without broker", change: func(s *Spec) { s.Queues = []QueueRef{{QueueID: 1}} }, wantErr: "not a broker name and a queue id"},
 	}
 	for _, tt := range tests {

@@ -20,10 +20,11 @@ type params struct {
 	By      int64            `json:"by,omitempty"`
 	Offsets map[string]int64 `json:"offsets,omitempty"`
 	Queues  []string         `json:"queues,omitempty"`
+	Source  string           `json:"source,omitempty"`
 }
 
 func paramsOf(s Spec) params {
-	p := params{By: s.By}
+	p := params{By: s.By, Source: s.Source}
 	if !s.Time.IsZero() {
 		t := s.Time.UTC()
 		p.Time = &t
@@ -41,7 +42,7 @@ func paramsOf(s Spec) params {
 }
 
 func (p params) spec(cluster, group, topic string, kind Kind) (Spec, error) {
-	s := Spec{Cluster: cluster, Group: group, Topic: topic, Kind: kind, By: p.By}
+	s := Spec{Cluster: cluster, Group: group, Topic: topic, Kind: kind, By: p.By, Source: p.Source}
 	if p.Time != nil {
 		s.Time = *p.Time
 	}
@@ -78,12 +79,18 @@ func insertRequest(ctx context.Context, db storage.DBTX, r Request) error {
 	if queues == nil {
 		queues = []string{}
 	}
+	var batchID, batchIndex, batchSize any // NULL for a single request
+	if r.BatchID != "" {
+		batchID, batchIndex, batchSize = r.BatchID, r.BatchIndex, r.BatchSize
+	}
 	_, err = db.Exec(ctx, `
 		INSERT INTO reset_request (id, cluster, group_name, topic, kind, params, queues, reason, ticket,
-			preview, required_approvals, state, requested_by, requested_by_name, requested_at, expires_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15)`,
+			preview, required_approvals, state, requested_by, requested_by_name, requested_at, expires_at, updated_at,
+			batch_id, batch_index, batch_size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $17, $18, $19)`,
 		r.ID, r.Cluster, r.Group, r.Topic, string(r.Spec.Kind), pj, queues, r.Reason, r.Ticket,
-		prev, r.RequiredApprovals, string(r.State), r.RequestedBy, r.RequestedByName, r.RequestedAt, r.ExpiresAt)
+		prev, r.RequiredApprovals, string(r.State), r.RequestedBy, r.RequestedByName, r.RequestedAt, r.ExpiresAt,
+		batchID, batchIndex, batchSize)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return errOpen
@@ -100,7 +107,9 @@ var errOpen = errors.New("an open request exists")
 const requestColumns = `id::text, cluster, group_name, topic, kind, params, reason, ticket, preview,
 	required_approvals, state, requested_by, requested_by_name, requested_at, expires_at,
 	executed_by, executed_by_name, executed_at, outcome, verified_at, verification,
-	closed_by, closed_by_name, closed_at, close_comment, updated_at`
+	closed_by, closed_by_name, closed_at, close_comment, updated_at,
+	coalesce(batch_id::text, ''), coalesce(batch_index, 0), coalesce(batch_size, 0),
+	override_reason, override_by, override_by_name, override_windows, override_at`
 
 func scanRequest(row pgx.Row) (Request, error) {
 	var r Request
@@ -110,7 +119,9 @@ func scanRequest(row pgx.Row) (Request, error) {
 	err := row.Scan(&r.ID, &r.Cluster, &r.Group, &r.Topic, &kind, &pj, &r.Reason, &r.Ticket, &prev,
 		&r.RequiredApprovals, &state, &r.RequestedBy, &r.RequestedByName, &r.RequestedAt, &r.ExpiresAt,
 		&r.ExecutedBy, &r.ExecutedByName, &r.ExecutedAt, &outcome, &r.VerifiedAt, &verification,
-		&r.ClosedBy, &r.ClosedByName, &r.ClosedAt, &r.CloseComment, &r.UpdatedAt)
+		&r.ClosedBy, &r.ClosedByName, &r.ClosedAt, &r.CloseComment, &r.UpdatedAt,
+		&r.BatchID, &r.BatchIndex, &r.BatchSize,
+		&r.OverrideReason, &r.OverrideBy, &r.OverrideByName, &r.OverrideWindows, &r.OverrideAt)
 	if err != nil {
 		return Request{}, err
 	}
@@ -171,6 +182,40 @@ func getRequest(ctx context.Context, db storage.DBTX, id string, forUpdate bool)
 		return Request{}, fmt.Errorf("read decisions on %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// getItems reads the request id names and, when it is one of several, all of them in order,
+// each with its decisions; forUpdate locks their rows until the transaction ends, always in
+// the same order, so that two transactions on one request cannot deadlock.
+func getItems(ctx context.Context, db storage.DBTX, id string, forUpdate bool) ([]Request, error) {
+	r, err := getRequest(ctx, db, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if r.BatchID == "" {
+		if !forUpdate {
+			return []Request{r}, nil
+		}
+		r, err = getRequest(ctx, db, id, true)
+		return []Request{r}, err
+	}
+	rows, err := db.Query(ctx, `SELECT id::text FROM reset_request WHERE batch_id = $1 ORDER BY batch_index`, r.BatchID)
+	if err != nil {
+		return nil, fmt.Errorf("read the groups of reset request %s: %w", r.BatchID, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read the groups of reset request %s: %w", r.BatchID, err)
+	}
+	items := make([]Request, 0, len(ids))
+	for _, itemID := range ids {
+		it, err := getRequest(ctx, db, itemID, forUpdate)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
 }
 
 // openRequest returns the id of the open request on a group and topic, "" if none.

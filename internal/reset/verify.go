@@ -54,26 +54,39 @@ func (s *Service) ExpireDue(ctx context.Context) error {
 	return nil
 }
 
-// expire moves the request to expired if it is pending or approved and past its expiry.
+// expire moves the request to expired if it is pending or approved and past its expiry;
+// a request of several groups, all of them together.
 func (s *Service) expire(ctx context.Context, id string) error {
 	if !validID(id) {
 		return nil // getRequest answers not found
 	}
-	return pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
-		now := s.o.Now()
-		ok, err := setStateWhere(ctx, tx, id, []State{Pending, Approved}, Expired, now, `expires_at <= $2`, "")
-		if err != nil || !ok {
-			return err
-		}
-		r, err := getRequest(ctx, tx, id, false)
+	err := pgx.BeginFunc(ctx, s.o.Pool, func(tx pgx.Tx) error {
+		items, err := getItems(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
-		e := s.entry(system, audit.ActionResetExpired, r, audit.Success)
-		e.Reason = fmt.Sprintf("not executed by %s", r.ExpiresAt.UTC().Format(time.RFC3339))
-		e.After = stateJSON(Expired)
-		return audit.Append(ctx, tx, e)
+		now := s.o.Now()
+		for _, it := range items {
+			ok, err := setStateWhere(ctx, tx, it.ID, []State{Pending, Approved}, Expired, now, `expires_at <= $2`, "")
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			e := s.entry(system, audit.ActionResetExpired, it, audit.Success)
+			e.Reason = fmt.Sprintf("not executed by %s", it.ExpiresAt.UTC().Format(time.RFC3339))
+			e.After = stateJSON(Expired)
+			if err := audit.Append(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if errcode.Code(err) == errcode.NotFound {
+		return nil // getRequest answers it to the caller
+	}
+	return err
 }
 
 // VerifyDue checks every executed request that is not verified yet.
@@ -181,11 +194,11 @@ func (s *Service) verify(ctx context.Context, id string) error {
 		if _, err := setState(ctx, tx, id, []State{r.State}, to, now, "verified_at = $2, verification = $3", vj); err != nil {
 			return err
 		}
-		params := map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": to, "deadline": v.Deadline.UTC()}
+		params := map[string]any{"state": to, "deadline": v.Deadline.UTC()}
 		if !v.Until.IsZero() {
 			params["window_until"] = v.Until.UTC()
 		}
-		e.Parameters = mustJSON(params)
+		e.Parameters = entryParams(r, params)
 		e.Before, e.After = stateJSON(r.State), mustJSON(v.digest())
 		return audit.Append(ctx, tx, e)
 	})
@@ -241,7 +254,7 @@ func (s *Service) sweepInterrupted(ctx context.Context) error {
 			}
 			e := s.entry(system, audit.ActionResetExecuted, r, audit.Failure)
 			e.Error = "the execution began but its outcome was never recorded; the queues may or may not have moved: check the group's offsets"
-			e.Parameters = mustJSON(map[string]any{"reset_id": r.ID, "kind": r.Spec.Kind, "state": Interrupted})
+			e.Parameters = entryParams(r, map[string]any{"state": Interrupted})
 			e.Before, e.After = stateJSON(Executing), stateJSON(Interrupted)
 			return audit.Append(ctx, tx, e)
 		})

@@ -22,7 +22,10 @@ type Bracket struct {
 }
 
 // WriteTimeBrackets finds, for each query, the stored samples between which the queue's max
-// offset passed the offset, in one statement. The caller interpolates.
+// offset passed the offset, in one statement: the first sample whose max offset included the
+// message, and the last before it that did not. Samples are single rows or packed in
+// queue_chunk; a chunk's lowest and highest max offset tell which one chunk to open for each
+// side. The caller interpolates.
 func WriteTimeBrackets(ctx context.Context, db DBTX, qs []OffsetQuery) (map[OffsetQuery]Bracket, error) {
 	out := make(map[OffsetQuery]Bracket, len(qs))
 	if len(qs) == 0 {
@@ -34,7 +37,7 @@ func WriteTimeBrackets(ctx context.Context, db DBTX, qs []OffsetQuery) (map[Offs
 	}
 	// max_offset is the next offset to be written, so message m exists once max_offset > m.
 	rows, err := db.Query(ctx, `
-		SELECT u.series_id, u.off, b.at, b.max_offset, a.at, a.max_offset
+		SELECT u.series_id, u.off, b.at, b.max_offset, a.at, a.max_offset, ca.hour, ca.data, cb.hour, cb.data
 		FROM unnest($1::int[], $2::bigint[]) AS u(series_id, off)
 		LEFT JOIN LATERAL (
 			SELECT at, max_offset FROM queue_sample s
@@ -43,27 +46,66 @@ func WriteTimeBrackets(ctx context.Context, db DBTX, qs []OffsetQuery) (map[Offs
 		LEFT JOIN LATERAL (
 			SELECT at, max_offset FROM queue_sample s
 			WHERE s.series_id = u.series_id AND s.max_offset <= u.off
-			ORDER BY at DESC LIMIT 1) b ON true`, ids, offs)
+			ORDER BY at DESC LIMIT 1) b ON true
+		LEFT JOIN LATERAL (
+			SELECT hour, data FROM queue_chunk c
+			WHERE c.series_id = u.series_id AND c.hi > u.off
+			ORDER BY hour LIMIT 1) ca ON true
+		LEFT JOIN LATERAL (
+			SELECT hour, data FROM queue_chunk c
+			WHERE c.series_id = u.series_id AND c.lo <= u.off
+			ORDER BY hour DESC LIMIT 1) cb ON true`, ids, offs)
 	if err != nil {
 		return nil, fmt.Errorf("write time brackets: %w", err)
 	}
 	var (
-		q      OffsetQuery
-		bAt    *time.Time
-		bMax   *int64
-		aAt    *time.Time
-		aMax   *int64
-		result Bracket
+		q            OffsetQuery
+		bAt, aAt     *time.Time
+		bMax, aMax   *int64
+		caAt, cbAt   *time.Time
+		caData, cbDa []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&q.SeriesID, &q.Offset, &bAt, &bMax, &aAt, &aMax}, func() error {
-		result = Bracket{Before: bAt, After: aAt}
-		if bMax != nil {
-			result.BeforeMax = *bMax
+	_, err = pgx.ForEachRow(rows, []any{&q.SeriesID, &q.Offset, &bAt, &bMax, &aAt, &aMax, &caAt, &caData, &cbAt, &cbDa}, func() error {
+		var r Bracket
+		if bAt != nil {
+			t := *bAt
+			r.Before, r.BeforeMax = &t, *bMax
 		}
-		if aMax != nil {
-			result.AfterMax = *aMax
+		if aAt != nil {
+			t := *aAt
+			r.After, r.AfterMax = &t, *aMax
 		}
-		out[q] = result
+		if caAt != nil {
+			pts, err := decodeQueueChunk(q.SeriesID, *caAt, caData)
+			if err != nil {
+				return err
+			}
+			for _, p := range pts {
+				if p.MaxOffset > q.Offset {
+					if r.After == nil || p.At.Before(*r.After) {
+						t := p.At
+						r.After, r.AfterMax = &t, p.MaxOffset
+					}
+					break
+				}
+			}
+		}
+		if cbAt != nil {
+			pts, err := decodeQueueChunk(q.SeriesID, *cbAt, cbDa)
+			if err != nil {
+				return err
+			}
+			for i := len(pts) - 1; i >= 0; i-- {
+				if p := pts[i]; p.MaxOffset <= q.Offset {
+					if r.Before == nil || p.At.After(*r.Before) {
+						t := p.At
+						r.Before, r.BeforeMax = &t, p.MaxOffset
+					}
+					break
+				}
+			}
+		}
+		out[q] = r
 		return nil
 	})
 	if err != nil {
@@ -72,31 +114,145 @@ func WriteTimeBrackets(ctx context.Context, db DBTX, qs []OffsetQuery) (map[Offs
 	return out, nil
 }
 
-// RollupHours aggregates complete hours of minute points into topic_hour, one row per
-// hour, group and topic (migrations/0011_history_truth.sql): when the hour's first and last
-// points were taken, the offsets, lag and lag in time at the last one, the highest lag and
-// lag in time within the hour, and the mean consume rate. A row is keyed by the start of its
-// hour but is never a value at that moment: history reads it at first_at and last_at. Hours
-// already rolled up are left as they are, so it can run as often as wanted.
-func RollupHours(ctx context.Context, db DBTX, from, to time.Time) (int64, error) {
-	tag, err := db.Exec(ctx, `
-		INSERT INTO topic_hour (series_id, at, first_at, last_at, max_offset, consumer_offset,
-			lag, lag_seconds, last_lag, last_lag_seconds, consume_tps)
-		SELECT series_id, date_trunc('hour', at, 'UTC'), min(at), max(at),
-		       (array_agg(max_offset ORDER BY at DESC))[1],
-		       (array_agg(consumer_offset ORDER BY at DESC))[1],
-		       max(lag), max(lag_seconds),
-		       (array_agg(lag ORDER BY at DESC))[1],
-		       (array_agg(lag_seconds ORDER BY at DESC))[1],
-		       avg(consume_tps)
-		FROM topic_minute
-		WHERE at >= date_trunc('hour', $1::timestamptz, 'UTC') AND at < date_trunc('hour', $2::timestamptz, 'UTC')
-		GROUP BY series_id, date_trunc('hour', at, 'UTC')
-		ON CONFLICT DO NOTHING`, from, to)
+// RollupHours rolls the complete hours of minute points in [from, to) up into the hourly
+// trend (topic_day), one point per hour, group and topic (migrations/0011_history_truth.sql):
+// when the hour's first and last points were taken, the offsets, lag and lag in time at the
+// last one, the highest lag and lag in time within the hour, and the mean consume rate. A
+// point is keyed by the start of its hour but is never a value at that moment: history reads
+// it at its first and last times. Compaction rolls each hour up as it packs it; this rolls up
+// again from whatever minute points are stored, single or packed, and can run as often as
+// wanted.
+func RollupHours(ctx context.Context, db interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, from, to time.Time) (int64, error) {
+	tx, err := db.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("roll up hours: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if err := lockPacks(ctx, tx); err != nil {
+		return 0, err
+	}
+	from, to = hour(from), hour(to)
+	rows, err := tx.Query(ctx, `
+		SELECT DISTINCT series_id, date_trunc('hour', at, 'UTC') FROM topic_minute WHERE at >= $1 AND at < $2
+		UNION
+		SELECT series_id, hour FROM topic_chunk WHERE hour >= $1 AND hour < $2`, from, to)
+	if err != nil {
+		return 0, fmt.Errorf("roll up hours: %w", err)
+	}
+	var keys []chunkKey
+	var k chunkKey
+	if _, err := pgx.ForEachRow(rows, []any{&k.series, &k.start}, func() error {
+		keys = append(keys, chunkKey{k.series, k.start.UTC()})
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("roll up hours: %w", err)
+	}
+	stored, err := readTopicChunks(ctx, tx, keys, true)
+	if err != nil {
+		return 0, err
+	}
+	add := map[chunkKey][]HourPoint{}
+	for _, k := range keys {
+		pts := mergeByTime(stored[k].rows, stored[k].packed, pointAt)
+		if len(pts) == 0 {
+			continue
+		}
+		d := chunkKey{k.series, day(k.start)}
+		add[d] = append(add[d], rollup(k.start, pts))
+	}
+	if err := packHours(ctx, tx, add, true); err != nil {
+		return 0, err
+	}
+	return int64(len(keys)), tx.Commit(ctx)
+}
+
+// HourlyPoints returns the hourly trend of a series from the hour holding from to the hour
+// before to, oldest first.
+func HourlyPoints(ctx context.Context, db DBTX, seriesID int32, from, to time.Time) ([]HourPoint, error) {
+	m, err := readHours(ctx, db, []int32{seriesID}, hour(from), to)
+	if err != nil {
+		return nil, err
+	}
+	return m[seriesID], nil
+}
+
+// readHours reads the hourly points of series whose hour is in [from, to), packed in
+// topic_day or, for those not packed yet, rows of topic_hour.
+func readHours(ctx context.Context, db DBTX, ids []int32, from, to time.Time) (map[int32][]HourPoint, error) {
+	rows, err := db.Query(ctx, `
+		SELECT d.series_id, d.day, d.data, NULL::timestamptz, NULL::timestamptz, NULL::bigint, NULL::bigint, NULL::bigint,
+		       NULL::double precision, NULL::bigint, NULL::double precision, NULL::double precision
+		FROM topic_day d WHERE d.series_id = ANY($1) AND d.day > $2::timestamptz - interval '1 day' AND d.day < $3
+		UNION ALL
+		SELECT h.series_id, h.at, NULL, h.first_at, h.last_at, h.max_offset, h.consumer_offset, h.lag,
+		       h.lag_seconds, h.last_lag, h.last_lag_seconds, h.consume_tps
+		FROM topic_hour h WHERE h.series_id = ANY($1) AND h.at >= $2 AND h.at < $3`, ids, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("hourly points: %w", err)
+	}
+	out := map[int32][]HourPoint{}
+	if err := scanHours(rows, out); err != nil {
+		return nil, fmt.Errorf("hourly points: %w", err)
+	}
+	for id, pts := range out {
+		var kept []HourPoint
+		for _, p := range pts {
+			if !p.Hour.Before(from) && p.Hour.Before(to) {
+				kept = append(kept, p)
+			}
+		}
+		out[id] = kept
+	}
+	return out, nil
+}
+
+// scanHours reads rows of (series, start, packed day or NULL, the columns of a topic_hour
+// row) into each series' hourly points, sorted by hour; a packed point wins over a row of
+// the same hour.
+func scanHours(rows pgx.Rows, out map[int32][]HourPoint) error {
+	var (
+		id    int32
+		start time.Time
+		data  []byte
+		row   HourPoint
+		first *time.Time
+		last  *time.Time
+		mx    *int64
+		cons  *int64
+		lag   *int64
+		ll    *int64
+	)
+	loose := map[int32][]HourPoint{}
+	_, err := pgx.ForEachRow(rows, []any{&id, &start, &data, &first, &last, &mx, &cons, &lag, &row.LagSeconds, &ll, &row.LastLagSeconds, &row.ConsumeTPS}, func() error {
+		if data != nil {
+			pts, err := decodeDay(id, start.UTC(), data)
+			if err != nil {
+				return err
+			}
+			out[id] = append(out[id], pts...)
+			return nil
+		}
+		if first == nil || last == nil || mx == nil || cons == nil || lag == nil || ll == nil {
+			return nil
+		}
+		row.Hour, row.FirstAt, row.LastAt = start.UTC(), *first, *last
+		row.MaxOffset, row.ConsumerOffset, row.Lag, row.LastLag = *mx, *cons, *lag, *ll
+		loose[id] = append(loose[id], row)
+		row.LagSeconds, row.LastLagSeconds, row.ConsumeTPS = nil, nil, nil
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for id, pts := range out {
+		out[id] = sortDedup(pts, hourAt)
+	}
+	for id, pts := range loose {
+		out[id] = mergeByTime(sortDedup(pts, hourAt), out[id], hourAt)
+	}
+	return nil
 }
 
 // StoredGroup is what a poller restarting needs to remember of a group.
@@ -106,12 +262,14 @@ type StoredGroup struct {
 	ConsumeType  string     `db:"consume_type"`
 	Kind         string     `db:"kind"`
 	LastCommitAt *time.Time `db:"last_commit_at"`
+	// DLQTotal is the dead-letter total last seen, nil without a dead-letter topic.
+	DLQTotal *int64 `db:"dlq_total"`
 }
 
 // StoredGroups returns the stored groups of a cluster.
 func StoredGroups(ctx context.Context, db DBTX, clusterID int64) ([]StoredGroup, error) {
 	rows, err := db.Query(ctx, `
-		SELECT group_name, message_model, consume_type, kind, last_commit_at FROM group_state WHERE cluster_id = $1`, clusterID)
+		SELECT group_name, message_model, consume_type, kind, last_commit_at, dlq_total FROM group_state WHERE cluster_id = $1`, clusterID)
 	if err != nil {
 		return nil, fmt.Errorf("stored groups: %w", err)
 	}

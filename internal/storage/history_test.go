@@ -93,12 +93,11 @@ func TestLagHistoryStartsAtTheFirstObservation(t *testing.T) {
 	if _, err := storage.RollupHours(ctx, pool, first.Add(-48*time.Hour), time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	var firstAt, lastAt time.Time
-	var lastLag int64
-	if err := pool.QueryRow(ctx, `SELECT first_at, last_at, last_lag FROM topic_hour WHERE series_id = $1 AND at = $2`,
-		id, time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)).Scan(&firstAt, &lastAt, &lastLag); err != nil {
-		t.Fatal(err)
+	hours, err := storage.HourlyPoints(ctx, pool, id, time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC))
+	if err != nil || len(hours) != 1 {
+		t.Fatalf("hourly points of 03:00: %+v, %v; want one", hours, err)
 	}
+	firstAt, lastAt, lastLag := hours[0].FirstAt, hours[0].LastAt, hours[0].LastLag
 	if last := pts[10]; !firstAt.Equal(first) || !lastAt.Equal(last.At) || lastLag != last.Lag {
 		t.Fatalf("rollup of 03:00: first %s last %s lag %d; want the points at %s and %s, lag %d",
 			firstAt, lastAt, lastLag, first, last.At, last.Lag)

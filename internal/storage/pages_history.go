@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -27,11 +28,12 @@ type LagPoint struct {
 
 // LagHistory returns, for every group of keys that has history, its lag in buckets of step
 // from from to to, as seen up to now. Windows within the retention of per-minute points read
-// topic_minute; longer ones read the hourly rollup. History is stored only when it changes,
-// so a bucket without a point carries the last value before it, and a flat stretch's lag in
-// time grows with the clock. Nothing is carried back: a bucket before a group's first
-// observation has no value, and the bucket holding it is stamped with the observation's
-// time rather than the bucket's start.
+// the minute points (single rows in topic_minute, packed in topic_chunk); longer ones read
+// the hourly rollups (topic_day, and rows of topic_hour not packed yet). History is stored
+// only when it changes, so a bucket without a point carries the last value before it, and a
+// flat stretch's lag in time grows with the clock. Nothing is carried back: a bucket before a
+// group's first observation has no value, and the bucket holding it is stamped with the
+// observation's time rather than the bucket's start.
 func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Time, step time.Duration, now time.Time) (map[GroupKey][]LagPoint, error) {
 	out := map[GroupKey][]LagPoint{}
 	if len(keys) == 0 || !to.After(from) || step <= 0 {
@@ -41,90 +43,100 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 	for i, k := range keys {
 		ids[i], groups[i] = k.ClusterID, k.Group
 	}
-	// The points in the window. An hourly rollup is two observations: the highest values of
-	// its hour at its first point, and the values at its last point, each at its own time.
-	src := `(SELECT m.at, m.lag, m.lag_seconds FROM topic_minute m WHERE m.series_id = s.id AND m.at >= $3 AND m.at < $4)`
-	if to.Sub(from) > DefaultRetention.TopicMinutes+time.Hour {
-		src = `(SELECT v.at, v.lag, v.lag_seconds FROM topic_hour h
-				CROSS JOIN LATERAL (VALUES (1, h.first_at, h.lag, h.lag_seconds), (2, h.last_at, h.last_lag, h.last_lag_seconds)) v(n, at, lag, lag_seconds)
-				WHERE h.series_id = s.id AND h.at >= $3 - interval '1 hour' AND h.at < $4 AND v.at >= $3 AND v.at < $4
-					AND (v.n = 1 OR h.last_at > h.first_at))`
+	long := to.Sub(from) > DefaultRetention.TopicMinutes+time.Hour
+	// The stored rows that can hold the last observation before the window (single rows, or
+	// the packed rows before it: a packed row may hold only later points), then those that
+	// can hold points in the window. An hourly rollup is two observations: the highest values
+	// of its hour at its first point, and the values at its last point, each at its own time.
+	window := `
+			UNION ALL
+			(SELECT 'm', m.at, NULL, m.lag, m.lag_seconds, NULL, NULL, NULL, NULL FROM topic_minute m
+			 WHERE m.series_id = s.id AND m.at >= $3 AND m.at < $4)
+			UNION ALL
+			(SELECT 'c', c.hour, c.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_chunk c
+			 WHERE c.series_id = s.id AND c.hour > $3::timestamptz - interval '1 hour' AND c.hour < $4)`
+	if long {
+		window = `
+			UNION ALL
+			(SELECT 'h', h.at, NULL, h.lag, h.lag_seconds, h.first_at, h.last_at, h.last_lag, h.last_lag_seconds FROM topic_hour h
+			 WHERE h.series_id = s.id AND h.at >= $3::timestamptz - interval '1 hour' AND h.at < $4)
+			UNION ALL
+			(SELECT 'd', d.day, d.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_day d
+			 WHERE d.series_id = s.id AND d.day > $3::timestamptz - interval '1 hour' - interval '1 day' AND d.day < $4)`
 	}
-	// Every point when buckets are a minute, or, for longer buckets, two per bucket computed
-	// in SQL: the highest values at its first point and the last values at its last, which
-	// is all the resampling below needs.
-	window := `(SELECT w.at, w.lag, w.lag_seconds FROM ` + src + ` w WHERE $5 <> '')`
-	if step > time.Minute {
-		window = `(SELECT v.at, v.lag, v.lag_seconds FROM (
-				SELECT min(at) AS a0, max(at) AS a1, max(lag) AS mx, max(lag_seconds) AS ms,
-				       (array_agg(lag ORDER BY at DESC))[1] AS ll, (array_agg(lag_seconds ORDER BY at DESC))[1] AS ls
-				FROM ` + src + ` w
-				GROUP BY date_bin($5::interval, w.at, $3)
-			) b CROSS JOIN LATERAL (VALUES (1, b.a0, b.mx, b.ms), (2, b.a1, b.ll, b.ls)) v(n, at, lag, lag_seconds)
-			WHERE v.n = 1 OR b.a1 > b.a0)`
-	}
-	// The last observation before the window starts the carry: the last minute point, or,
-	// once minute points have expired, the last point of an hourly rollup, at the time it
-	// was taken.
 	rows, err := db.Query(ctx, `
 		WITH s AS (
 			SELECT t.id, t.cluster_id, t.group_name, t.topic FROM topic_series t
 			JOIN unnest($1::bigint[], $2::text[]) AS k(cluster_id, group_name) USING (cluster_id, group_name)
 		)
-		SELECT s.id, s.cluster_id, s.group_name, s.topic, p.at, p.lag, p.lag_seconds
+		SELECT s.id, s.cluster_id, s.group_name, s.topic, p.kind, p.at, p.data, p.lag, p.lag_seconds,
+		       p.first_at, p.last_at, p.last_lag, p.last_lag_seconds
 		FROM s CROSS JOIN LATERAL (
-			(SELECT h.last_at AS at, h.last_lag AS lag, h.last_lag_seconds AS lag_seconds FROM topic_hour h
+			(SELECT 'm' AS kind, m.at, NULL::bytea AS data, m.lag, m.lag_seconds, NULL::timestamptz AS first_at,
+			        NULL::timestamptz AS last_at, NULL::bigint AS last_lag, NULL::double precision AS last_lag_seconds
+			 FROM topic_minute m WHERE m.series_id = s.id AND m.at < $3 ORDER BY m.at DESC LIMIT 1)
+			UNION ALL
+			(SELECT 'c', c.hour, c.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_chunk c
+			 WHERE c.series_id = s.id AND c.hour < $3 ORDER BY c.hour DESC LIMIT 2)
+			UNION ALL
+			(SELECT 'h', h.at, NULL, h.lag, h.lag_seconds, h.first_at, h.last_at, h.last_lag, h.last_lag_seconds FROM topic_hour h
 			 WHERE h.series_id = s.id AND h.at < $3 AND h.last_at < $3 ORDER BY h.at DESC LIMIT 1)
 			UNION ALL
-			(SELECT m.at, m.lag, m.lag_seconds FROM topic_minute m WHERE m.series_id = s.id AND m.at < $3 ORDER BY m.at DESC LIMIT 1)
-			UNION ALL
-			`+window+`
+			(SELECT 'd', d.day, d.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_day d
+			 WHERE d.series_id = s.id AND d.day < $3 ORDER BY d.day DESC LIMIT 3)`+window+`
 		) p
-		ORDER BY s.id, p.at`, ids, groups, from, to, fmt.Sprintf("%d seconds", int64(step/time.Second)))
+		ORDER BY s.id`, ids, groups, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("lag history: %w", err)
 	}
-	n := int((to.Sub(from) + step - 1) / step)
 	var (
-		cur      *seriesWalk
-		id       int32
-		key      GroupKey
-		topic    string
-		pt       historyPoint
-		secs     *float64
-		finished []*seriesWalk
+		stored []*storedSeries
+		cur    *storedSeries
+		id     int32
+		key    GroupKey
+		topic  string
+		kind   string
+		at     time.Time
+		data   []byte
+		lag    *int64
+		secs   *float64
+		first  *time.Time
+		last   *time.Time
+		ll     *int64
+		ls     *float64
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &key.ClusterID, &key.Group, &topic, &pt.at, &pt.lag, &secs}, func() error {
-		pt.secs = nil
-		if secs != nil {
-			v := *secs
-			pt.secs = &v
-		}
+	_, err = pgx.ForEachRow(rows, []any{&id, &key.ClusterID, &key.Group, &topic, &kind, &at, &data, &lag, &secs, &first, &last, &ll, &ls}, func() error {
 		if cur == nil || cur.id != id {
-			cur = &seriesWalk{id: id, key: key, retry: strings.HasPrefix(topic, "%RETRY%")}
-			finished = append(finished, cur)
+			cur = &storedSeries{id: id, key: key, retry: strings.HasPrefix(topic, "%RETRY%"), opened: map[chunkKey]bool{}}
+			stored = append(stored, cur)
 		}
-		cur.points = append(cur.points, pt)
-		return nil
+		return cur.add(kind, at, data, lag, secs, first, last, ll, ls)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lag history: %w", err)
 	}
+	var finished []*seriesWalk
+	for _, st := range stored {
+		if w := st.walk(from, to, step, long); len(w.points) > 0 {
+			finished = append(finished, w)
+		}
+	}
+	n := int((to.Sub(from) + step - 1) / step)
 	// A flat stretch's age grows only up to now, not to the end of the current bucket.
 	until := to
 	if now.Before(until) {
 		until = now
 	}
 	acc := map[GroupKey][]bucketSum{}
-	first := map[GroupKey]time.Time{}
+	firstAt := map[GroupKey]time.Time{}
 	for _, w := range finished {
 		sums := acc[w.key]
 		if sums == nil {
 			sums = make([]bucketSum, n)
 			acc[w.key] = sums
 		}
-		if f, ok := first[w.key]; len(w.points) > 0 && (!ok || w.points[0].at.Before(f)) {
-			first[w.key] = w.points[0].at
+		if f, ok := firstAt[w.key]; !ok || w.points[0].at.Before(f) {
+			firstAt[w.key] = w.points[0].at
 		}
 		w.resample(sums, from, to, until, step)
 	}
@@ -133,7 +145,7 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 		for i, b := range sums {
 			start := from.Add(time.Duration(i) * step)
 			at := start
-			if f := first[k]; f.After(start) && f.Before(start.Add(step)) {
+			if f := firstAt[k]; f.After(start) && f.Before(start.Add(step)) {
 				at = f // the first observation: nothing is known of the bucket before it
 			}
 			pts[i] = b.point(at)
@@ -141,6 +153,157 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 		out[k] = pts
 	}
 	return out, nil
+}
+
+// storedSeries is what LagHistory read of one topic: its minute points and hourly points,
+// from single and packed rows.
+type storedSeries struct {
+	id      int32
+	key     GroupKey
+	retry   bool
+	opened  map[chunkKey]bool // packed rows decoded, by kind ('c' or 'd') in series
+	minutes []TopicPoint
+	hours   []HourPoint
+	loose   []HourPoint // rows of topic_hour, not packed yet
+}
+
+func (s *storedSeries) add(kind string, at time.Time, data []byte, lag *int64, secs *float64, first, last *time.Time, ll *int64, ls *float64) error {
+	switch kind {
+	case "m":
+		if lag != nil {
+			s.minutes = append(s.minutes, TopicPoint{At: at, Lag: *lag, LagSeconds: copyOf(secs)})
+		}
+	case "h":
+		if lag != nil && first != nil && last != nil && ll != nil {
+			s.loose = append(s.loose, HourPoint{Hour: at.UTC(), FirstAt: *first, LastAt: *last, Lag: *lag,
+				LagSeconds: copyOf(secs), LastLag: *ll, LastLagSeconds: copyOf(ls)})
+		}
+	case "c", "d":
+		k := chunkKey{int32(kind[0]), at.UTC()}
+		if s.opened[k] {
+			return nil
+		}
+		s.opened[k] = true
+		if kind == "c" {
+			pts, err := decodeTopicChunk(s.id, at, data)
+			s.minutes = append(s.minutes, pts...)
+			return err
+		}
+		pts, err := decodeDay(s.id, at.UTC(), data)
+		s.hours = append(s.hours, pts...)
+		return err
+	}
+	return nil
+}
+
+func copyOf[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// walk picks the points LagHistory resamples: the last observation before the window and
+// the points in it, two per bucket when buckets are longer than a minute (the highest values
+// at the bucket's first point, the last values at its last), which is all the resampling
+// needs.
+func (s *storedSeries) walk(from, to time.Time, step time.Duration, long bool) *seriesWalk {
+	w := &seriesWalk{id: s.id, key: s.key, retry: s.retry}
+	minutes := sortDedup(s.minutes, pointAt)
+	hours := mergeByTime(sortDedup(s.loose, hourAt), sortDedup(s.hours, hourAt), hourAt)
+	for i := len(hours) - 1; i >= 0; i-- {
+		if h := hours[i]; h.Hour.Before(from) && h.LastAt.Before(from) {
+			w.points = append(w.points, historyPoint{at: h.LastAt, lag: h.LastLag, secs: h.LastLagSeconds})
+			break
+		}
+	}
+	var in []historyPoint
+	for i, m := range minutes {
+		if !m.At.Before(from) {
+			if i > 0 {
+				p := minutes[i-1]
+				w.points = append(w.points, historyPoint{at: p.At, lag: p.Lag, secs: p.LagSeconds})
+			}
+			if !long {
+				for _, m := range minutes[i:] {
+					if m.At.Before(to) {
+						in = append(in, historyPoint{at: m.At, lag: m.Lag, secs: m.LagSeconds})
+					}
+				}
+			}
+			break
+		}
+		if i == len(minutes)-1 {
+			w.points = append(w.points, historyPoint{at: m.At, lag: m.Lag, secs: m.LagSeconds})
+		}
+	}
+	if long {
+		for _, h := range hours {
+			if h.Hour.Before(from.Add(-time.Hour)) || !h.Hour.Before(to) {
+				continue
+			}
+			in = append(in, historyPoint{at: h.FirstAt, lag: h.Lag, secs: h.LagSeconds})
+			if h.LastAt.After(h.FirstAt) {
+				in = append(in, historyPoint{at: h.LastAt, lag: h.LastLag, secs: h.LastLagSeconds})
+			}
+		}
+		kept := in[:0]
+		for _, p := range in {
+			if !p.at.Before(from) && p.at.Before(to) {
+				kept = append(kept, p)
+			}
+		}
+		in = kept
+	}
+	if step > time.Minute {
+		in = twoPerBucket(in, from, step)
+	}
+	w.points = append(w.points, in...)
+	sort.SliceStable(w.points, func(i, j int) bool { return w.points[i].at.Before(w.points[j].at) })
+	return w
+}
+
+// twoPerBucket reduces points to two per bucket of step counted from from: at the first
+// point, the highest lag and lag in time of the bucket; at the last, its values.
+func twoPerBucket(pts []historyPoint, from time.Time, step time.Duration) []historyPoint {
+	type bucket struct {
+		first, last historyPoint
+		lag         int64
+		secs        *float64
+	}
+	var (
+		out []historyPoint
+		b   *bucket
+		idx int64 = -1
+	)
+	flush := func() {
+		if b == nil {
+			return
+		}
+		out = append(out, historyPoint{at: b.first.at, lag: b.lag, secs: b.secs})
+		if b.last.at.After(b.first.at) {
+			out = append(out, b.last)
+		}
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].at.Before(pts[j].at) })
+	for _, p := range pts {
+		i := int64(p.at.Sub(from) / step)
+		if b == nil || i != idx {
+			flush()
+			b, idx = &bucket{first: p, last: p, lag: p.lag, secs: copyOf(p.secs)}, i
+			continue
+		}
+		if !p.at.Before(b.last.at) {
+			b.last = p
+		}
+		b.lag = max(b.lag, p.lag)
+		if p.secs != nil && (b.secs == nil || *p.secs > *b.secs) {
+			b.secs = copyOf(p.secs)
+		}
+	}
+	flush()
+	return out
 }
 
 type historyPoint struct {

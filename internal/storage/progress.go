@@ -315,11 +315,29 @@ func removeGone(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	return err
 }
 
+// saveSamples writes the cycle's history points as single rows, and those older than
+// LateAfter straight into the packed rows (compact.go). Late points are packed first: the
+// lock on packed history is always taken before the tables of single rows, by this and by
+// CompactHistory alike.
 func saveSamples(ctx context.Context, tx pgx.Tx, c Cycle) error {
-	if len(c.QueueSamples) > 0 {
+	late := c.At.Add(-LateAfter)
+	samples, lateSamples := splitLate(c.QueueSamples, late, sampleAt)
+	points, latePoints := splitLate(c.TopicPoints, late, pointAt)
+	if len(lateSamples) > 0 || len(latePoints) > 0 {
+		if err := lockPacks(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := packQueueSamples(ctx, tx, lateSamples, time.Time{}); err != nil {
+			return fmt.Errorf("late queue samples: %w", err)
+		}
+		if _, err := packTopicPoints(ctx, tx, latePoints, time.Time{}, time.Time{}, true); err != nil {
+			return fmt.Errorf("late topic points: %w", err)
+		}
+	}
+	if len(samples) > 0 {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"queue_sample"}, []string{"series_id", "at", "max_offset", "consumer_offset"},
-			pgx.CopyFromSlice(len(c.QueueSamples), func(i int) ([]any, error) {
-				s := c.QueueSamples[i]
+			pgx.CopyFromSlice(len(samples), func(i int) ([]any, error) {
+				s := samples[i]
 				return []any{s.SeriesID, s.At, s.MaxOffset, s.ConsumerOffset}, nil
 			}))
 		if err != nil {
@@ -336,11 +354,11 @@ func saveSamples(ctx context.Context, tx pgx.Tx, c Cycle) error {
 			return fmt.Errorf("dead-letter points: %w", err)
 		}
 	}
-	if len(c.TopicPoints) > 0 {
+	if len(points) > 0 {
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"topic_minute"},
 			[]string{"series_id", "at", "max_offset", "consumer_offset", "lag", "lag_seconds", "consume_tps"},
-			pgx.CopyFromSlice(len(c.TopicPoints), func(i int) ([]any, error) {
-				p := c.TopicPoints[i]
+			pgx.CopyFromSlice(len(points), func(i int) ([]any, error) {
+				p := points[i]
 				return []any{p.SeriesID, p.At, p.MaxOffset, p.ConsumerOffset, p.Lag, p.LagSeconds, p.ConsumeTPS}, nil
 			}))
 		if err != nil {
@@ -348,6 +366,24 @@ func saveSamples(ctx context.Context, tx pgx.Tx, c Cycle) error {
 		}
 	}
 	return nil
+}
+
+// splitLate returns the points at or after late, and those before it.
+func splitLate[P any](pts []P, late time.Time, at func(P) time.Time) (fresh, old []P) {
+	for i, p := range pts {
+		if at(p).Before(late) {
+			if old == nil {
+				fresh = append(fresh, pts[:i]...)
+			}
+			old = append(old, p)
+		} else if old != nil {
+			fresh = append(fresh, p)
+		}
+	}
+	if old == nil {
+		return pts, nil
+	}
+	return fresh, old
 }
 
 // upsertVia copies rows into a temporary table and merges them into table, which is far

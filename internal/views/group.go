@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -81,6 +82,81 @@ func (m GroupPage) Broadcasting() bool { return m.Model == "BROADCASTING" }
 
 // Pops reports whether the group consumes by pop (simple and pop consumers).
 func (m GroupPage) Pops() bool { return m.Kind == "simple" || m.Kind == "pop" }
+
+// ShowOwners reports whether the queue tables have an owner column: not for pop or
+// broadcasting consumption, where no client owns a queue, and not when no queue's owner is
+// known (a note then says why, once).
+func (m GroupPage) ShowOwners() bool {
+	if m.Pops() || m.Broadcasting() {
+		return false
+	}
+	for _, t := range append(m.Topics, m.retryTopics()...) {
+		for _, q := range t.Queues {
+			if q.Owner != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (m GroupPage) retryTopics() []TopicQueues {
+	if m.Retry == nil {
+		return nil
+	}
+	return []TopicQueues{*m.Retry}
+}
+
+// Contradictions lists the figures the page would show both as a value and as unknown,
+// or in two ways that cannot both be true; a page shows one truth per number, so this is
+// empty for every page rendered. Tests check it on every kind of group.
+func (m GroupPage) Contradictions() []string {
+	var out []string
+	said := func(phrase string) bool {
+		for _, n := range m.Notes {
+			if strings.Contains(strings.ToLower(n), phrase) {
+				return true
+			}
+		}
+		return false
+	}
+	if m.LagSeconds != nil && said("lag in time is unknown") {
+		out = append(out, "lag in time "+Age(m.LagSeconds)+", and a note says it is unknown")
+	}
+	if m.LagSeconds == nil && m.LagTimeSource != "" && m.LagTimeSource != "unknown" {
+		out = append(out, "lag in time unknown, and "+m.LagTimeSource)
+	}
+	if m.Lag != nil && said("the lag is unknown") {
+		out = append(out, "lag "+Messages(m.Lag)+", and a note says it is unknown")
+	}
+	if m.Inflight != nil && said("in flight is unknown") {
+		out = append(out, "in flight "+Messages(m.Inflight)+", and a note says it is unknown")
+	}
+	if m.Inflight == nil && !m.Pops() {
+		known, all := 0, 0
+		for _, t := range m.Topics {
+			for _, q := range t.Queues {
+				all++
+				if q.Inflight != nil {
+					known++
+				}
+			}
+		}
+		if all > 0 && known == all {
+			out = append(out, "in flight unknown for the group, and known on every queue")
+		}
+	}
+	if m.Clients != nil && *m.Clients > 0 && len(m.Online) == 0 {
+		out = append(out, Clients(m.Clients)+" clients online, and none listed")
+	}
+	if m.Clients != nil && int(*m.Clients) < len(m.Online) {
+		out = append(out, Clients(m.Clients)+" clients online, and more listed")
+	}
+	if m.ShowOwners() && said("owns each queue is unknown") {
+		out = append(out, "queue owners shown, and a note says they are unknown")
+	}
+	return out
+}
 
 // KindLabel names how a group consumes, for people: "simple consumer (receive and ack)",
 // "push consumer, orderly", "pull consumer (remembered)".
@@ -187,6 +263,17 @@ type Chart struct {
 	Resets []ResetMarker
 	// Every is how often the chart reloads its data: the poll interval.
 	Every time.Duration
+}
+
+// EmptyText is the sentence shown instead of the chart when its range holds no known lag.
+func (c Chart) EmptyText() string {
+	span := "this range"
+	for _, r := range c.Ranges {
+		if r.Current {
+			span = "the last " + strings.TrimPrefix(r.Label, "1 ")
+		}
+	}
+	return "No lag of this group was stored in " + span + ", so there is nothing to draw; the figures above are the latest known."
 }
 
 // ChartRange is one of the chart's time ranges.

@@ -161,3 +161,43 @@ func TestQueueKinds(t *testing.T) {
 		t.Errorf("past-end queue: %q", q2.Text())
 	}
 }
+
+// TestContradictions: a page that shows a figure and says elsewhere that it is unknown, or
+// two figures that cannot both be true, is caught by the view model's check.
+func TestContradictions(t *testing.T) {
+	age := 0.0
+	tests := []struct {
+		name string
+		edit func(m *GroupPage)
+		want string
+	}{
+		{"consistent", func(m *GroupPage) {}, ""},
+		{"lag in time shown and said unknown", func(m *GroupPage) {
+			m.LagSeconds, m.LagTimeSource = &age, "exact"
+			m.Notes = []string{"This is a broadcasting group. The lag in time is unknown."}
+		}, "lag in time 0 s, and a note says it is unknown"},
+		{"unknown lag in time called exact", func(m *GroupPage) { m.LagSeconds, m.LagTimeSource = nil, "exact" }, "lag in time unknown, and exact"},
+		{"clients counted and none listed", func(m *GroupPage) { m.Clients, m.Online = ptr(int32(2)), nil }, "2 clients online, and none listed"},
+		{"owners shown and said unknown", func(m *GroupPage) {
+			m.Model = "CLUSTERING"
+			m.Topics = []TopicQueues{{Topic: "t", Queues: []Queue{{Owner: "c1"}}}}
+			m.Notes = []string{"Which client owns each queue is unknown: the broker does not say."}
+		}, "queue owners shown, and a note says they are unknown"},
+		{"in flight on every queue but not the group", func(m *GroupPage) {
+			m.Model, m.Kind, m.Inflight = "CLUSTERING", "push", nil
+			m.Topics = []TopicQueues{{Topic: "t", Queues: []Queue{{Inflight: ptr(int64(3))}}}}
+		}, "in flight unknown for the group, and known on every queue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := groupPage("CLUSTERING")
+			m.Clients, m.Online = ptr(int32(1)), []Client{{ID: "c1"}}
+			m.LagSeconds, m.LagTimeSource, m.Notes = nil, "unknown", nil
+			tt.edit(&m)
+			got := strings.Join(m.Contradictions(), "; ")
+			if got != tt.want {
+				t.Errorf("Contradictions() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -14,6 +15,8 @@ type ResetListPage struct {
 	Rows     []ResetListRow
 	// CanRequest shows the link to request a reset.
 	CanRequest bool
+	// More says a next page exists.
+	More bool
 }
 
 // Option is one choice of a select or a set of radio buttons.
@@ -21,14 +24,78 @@ type Option struct {
 	Value, Label string
 }
 
-// ResetFilter is the list's filters, as the query string carries them.
+// ResetFilter is the list's state that lives in its URL: filters, search, sort and page.
 type ResetFilter struct {
 	State, Cluster, Group, Topic string
+	// Search keeps requests whose group or topic contains it.
+	Search string
+	// Sort is a column key ("" is the newest first); Page counts from 1.
+	Sort string
+	Desc bool
+	Page int
 }
 
 // Filtered reports whether any filter is set.
 func (f ResetFilter) Filtered() bool {
-	return f.State != "" || f.Cluster != "" || f.Group != "" || f.Topic != ""
+	return f.State != "" || f.Cluster != "" || f.Group != "" || f.Topic != "" || f.Search != ""
+}
+
+// URL is the reset list with this state, leaving out what is at its default.
+func (f ResetFilter) URL() string {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"q", f.Search}, {"state", f.State}, {"cluster", f.Cluster}, {"group", f.Group},
+		{"topic", f.Topic}, {"sort", f.Sort}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	if f.Sort != "" && f.Desc {
+		v.Set("dir", "desc")
+	}
+	if f.Page > 1 {
+		v.Set("page", strconv.Itoa(f.Page))
+	}
+	if e := v.Encode(); e != "" {
+		return "/resets?" + e
+	}
+	return "/resets"
+}
+
+// SortURL sorts by key, keeping the filters, from the first page: the same column again
+// flips the direction.
+func (f ResetFilter) SortURL(key string) string {
+	n := f
+	n.Page = 0
+	if f.Sort == key {
+		n.Desc = !f.Desc
+	} else {
+		n.Sort, n.Desc = key, key == "requested"
+	}
+	return n.URL()
+}
+
+// PageURL is the same list on another page.
+func (f ResetFilter) PageURL(page int) string {
+	n := f
+	n.Page = page
+	return n.URL()
+}
+
+// AriaSort is the aria-sort value of a column header.
+func (f ResetFilter) AriaSort(key string) string {
+	switch {
+	case f.Sort == key && f.Desc, f.Sort == "" && key == "requested":
+		return "descending"
+	case f.Sort == key:
+		return "ascending"
+	}
+	return "none"
+}
+
+// ResetColumns are the reset list's columns in order; those with a key sort.
+var ResetColumns = []GroupsColumn{
+	{"requested", "Requested", false}, {"group", "Group", false}, {"topic", "Topic", false}, {"cluster", "Cluster", false},
+	{"kind", "Target", false}, {"state", "State", false}, {"", "Approvals", true}, {"by", "By", false},
 }
 
 // ResetListRow is one request in the list.
@@ -44,6 +111,9 @@ type ResetListRow struct {
 	RequestedBy         string
 	RequestedAt         time.Time
 	Approvals, Required int
+	// Batch says which of several groups of one request the row is ("1 of 3"), "" for a
+	// request of one group.
+	Batch string
 }
 
 // ResetRequestHref is the page of a reset request.
@@ -64,7 +134,10 @@ func ResetStateBadge(state string) string {
 
 // ResetPreview is a preview table: what a reset moves, queue by queue.
 type ResetPreview struct {
-	At time.Time
+	// Heading names the group and topic when a request covers several; Key makes the
+	// table's ids unique on the page then.
+	Heading, Key string
+	At           time.Time
 	// Instant is the exact point in time a reset to a point in time uses.
 	Instant  *time.Time
 	Rows     []PreviewRow
@@ -82,6 +155,8 @@ type PreviewRow struct {
 	// Current is the committed offset, "none" when the group has none on the queue.
 	Current, Min, Max, Requested, Target string
 	Clamped                              bool
+	// Left marks a queue a copy leaves as it is: the source group has no offset there.
+	Left bool
 	// Change is signed ("−120", "+30", "0"); Reconsume and Skip are counts.
 	Change, Reconsume, Skip string
 }

@@ -4,8 +4,10 @@ package views
 // attempt said.
 type ResetFormPage struct {
 	Form ResetForm
-	// Preview is the preview of the form as filled in, when one was computed.
-	Preview *ResetPreview
+	// Preview is the preview of the form as filled in, when one was computed; Previews
+	// are those of each group and topic of a request of several.
+	Preview  *ResetPreview
+	Previews []ResetPreview
 	// PreviewNote says why there is no preview (a field is missing, the broker said no).
 	PreviewNote string
 	// Error is why the request was not created; OpenHref links the open request that
@@ -19,6 +21,9 @@ type ResetForm struct {
 	// Clusters are those the user may request resets on.
 	Clusters              []string
 	Cluster, Group, Topic string
+	// Groups are suggestions for the group box: groups of the cluster the user may request
+	// resets for.
+	Groups []string
 	// Topics are the group's known topics, its retry topic included; empty when none is
 	// known yet, and the topic is then typed.
 	Topics []string
@@ -28,11 +33,15 @@ type ResetForm struct {
 	// which the page's script fills in.
 	Time, TimeUTC string
 	By            string
+	// Source is the group whose offsets a copy takes.
+	Source string
 	// Scope is "all" or "chosen".
 	Scope  string
 	Queues []FormQueue
 	// QueuesNote says why the topic's queues are not listed.
-	QueuesNote     string
+	QueuesNote string
+	// More lists other groups and topics to reset alike, one per line, as typed.
+	More           string
 	Reason, Ticket string
 }
 
@@ -50,3 +59,16 @@ func (f ResetForm) Chosen() bool { return f.Scope == "chosen" }
 
 // OffsetField is the name of a queue's exact offset field.
 func OffsetField(label string) string { return "offset." + label }
+
+// Blocked reports whether a preview shown says the reset cannot be carried out as asked.
+func (m ResetFormPage) Blocked() bool {
+	if m.Preview != nil && m.Preview.Blocked {
+		return true
+	}
+	for _, p := range m.Previews {
+		if p.Blocked {
+			return true
+		}
+	}
+	return false
+}

@@ -37,10 +37,55 @@ type ResetPage struct {
 	Timeline            []TimelineItem
 	// What the viewer may do here; the server checks again on every action.
 	CanDecide, CanExecute, CanCancel bool
+	// Freeze says which change freeze is in force on the request's groups and until when,
+	// "" when none is. CanOverride offers the emergency override, whose reason as typed and
+	// the error of a refused attempt are OverrideReason and OverrideError. Override is the
+	// override asked for, if any.
+	Freeze string
+	// ActionError is why the viewer's last action was refused.
+	ActionError                   string
+	CanOverride                   bool
+	OverrideReason, OverrideError string
+	Override                      *ResetOverride
+	// Items are the groups and topics of a request of several, each with its own preview,
+	// outcome and verification; empty for a request of one (Preview, Outcome and
+	// Verification above are then its own).
+	Items []ResetItem
+	// BatchSummary says how a request of several groups ended when some or all of them
+	// were not carried out, "" otherwise.
+	BatchSummary string
+}
+
+// ResetItem is one group and topic of a request of several.
+type ResetItem struct {
+	Key               string
+	Group, Topic      string
+	GroupHref         string
+	State, StateLabel string
+	Preview           ResetPreview
+	Outcome           *ResetOutcome
+	Verification      *ResetVerification
+	// NotAttempted says why nothing was sent for this group.
+	NotAttempted string
+}
+
+// Title is the page's title: the group, or how many groups.
+func (m ResetPage) Title() string {
+	if len(m.Items) > 0 {
+		return "Reset of " + Plural(len(m.Items), "group", "groups")
+	}
+	return "Reset of " + m.Group
 }
 
 // Actions reports whether the viewer has any action on the request.
-func (m ResetPage) Actions() bool { return m.CanDecide || m.CanExecute || m.CanCancel }
+func (m ResetPage) Actions() bool { return m.CanDecide || m.CanExecute || m.CanCancel || m.CanOverride }
+
+// ResetOverride is an emergency override of a change freeze: who asked, when, why, and the
+// windows then in force.
+type ResetOverride struct {
+	By, Reason, Windows string
+	At                  time.Time
+}
 
 // ResetDecision is one approver's approval or rejection.
 type ResetDecision struct {
@@ -93,6 +138,8 @@ type OutcomeRow struct {
 	Before, Target string
 	// Result is changed, unchanged, handed or failed; Error the broker's answer.
 	Result, Error string
+	// Left marks a queue a copy left as it was: the source group had no offset there.
+	Left bool
 }
 
 // ResetVerification is what the verifier saw after execution.
@@ -157,6 +204,8 @@ type TimelineItem struct {
 	Outcome string
 	Reason  string
 	Error   string
+	// About names the group and topic of a request of several the entry concerns.
+	About string
 }
 
 // ActionLabel says what a timeline entry's action did.
@@ -182,6 +231,10 @@ func (t TimelineItem) ActionLabel() string {
 		return "verified"
 	case "reset.not_honoured":
 		return "found not honoured"
+	case "reset.override_requested":
+		return "asked for an emergency override of the change freeze"
+	case "reset.override_approved":
+		return "approved the emergency override"
 	}
 	return t.Action
 }

@@ -183,3 +183,33 @@ func TestResetSentencesReadRight(t *testing.T) {
 		t.Errorf("list target %q", got)
 	}
 }
+
+func TestResetPageShowsEachGroupOfARequest(t *testing.T) {
+	now := time.Now()
+	m := ResetPage{ID: "x", Self: "/resets/x", State: "partial", StateLabel: "Partly executed", Approvals: 1, Required: 1,
+		Items: []ResetItem{
+			{Key: "-0", Group: "orders", Topic: "t1", State: "executed", StateLabel: "Executed, verifying",
+				Outcome: &ResetOutcome{At: now, Changed: 1, Rows: []OutcomeRow{{Queue: "b1/0", Path: "direct", Before: "5", Target: "0", Result: "changed"}}}},
+			{Key: "-1", Group: "billing", Topic: "t2", State: "failed", StateLabel: "Failed",
+				Outcome: &ResetOutcome{At: now}, NotAttempted: "no name server of cluster prod lists a broker of t2 any more"},
+		},
+	}
+	doc := render(t, ResetLive(m))
+	items := doc.Find(`[data-testid="item"]`)
+	if items.Length() != 2 {
+		t.Fatalf("%d items", items.Length())
+	}
+	if got := items.Eq(1).Find(`[data-testid="not-attempted"]`).Text(); !strings.Contains(got, "lists a broker of t2") || items.Eq(0).Find(`[data-testid="not-attempted"]`).Length() != 0 {
+		t.Errorf("not attempted: %q", got)
+	}
+	if items.Eq(0).Find(`[data-testid="outcome-row"]`).Length() != 1 || items.Eq(1).Find(`[data-testid="outcome-table"]`).Length() != 0 {
+		t.Error("each group's outcome is not its own")
+	}
+	if st, _ := doc.Find(`[data-testid="reset-state"]`).Attr("data-state"); st != "partial" {
+		t.Errorf("overall state %q", st)
+	}
+	page := render(t, ResetPageView(Chrome{Asset: func(n string) string { return n }}, m))
+	if got := page.Find(`[data-testid="batch-title"]`).Text(); got != "Reset of 2 groups in one request" {
+		t.Errorf("title %q", got)
+	}
+}

@@ -39,22 +39,61 @@
     });
   }
 
-  // Live tables are replaced whole; keep their horizontal scroll where the reader left it.
-  // (htmx itself puts the focus back on the element with the same id.)
-  var scrolls = {};
+  // The header's theme toggle: it says whether the dark theme is on, and switching it
+  // remembers the choice in this browser (js/theme.js applies it before the next paint).
+  var system = window.matchMedia("(prefers-color-scheme: dark)");
+  function dark() {
+    var t = document.documentElement.getAttribute("data-theme");
+    return t ? t === "dark" : system.matches;
+  }
+  function themeChanged() {
+    var b = document.getElementById("theme-toggle");
+    if (b) { b.setAttribute("aria-pressed", String(dark())); }
+    document.dispatchEvent(new CustomEvent("lagboard:theme"));
+  }
+  system.addEventListener("change", themeChanged);
+  document.addEventListener("click", function (e) {
+    var b = e.target && e.target.closest ? e.target.closest("#theme-toggle") : null;
+    if (!b) { return; }
+    var next = dark() ? "light" : "dark";
+    document.documentElement.setAttribute("data-theme", next);
+    try { localStorage.setItem("lagboard-theme", next); } catch (err) { /* kept for this page only */ }
+    themeChanged();
+  });
+
+  // Live regions are replaced whole. The values marked data-announce are read out when a
+  // refresh changes them, through the page's polite announcer: the reader hears the new
+  // figure and keeps their place and focus.
+  function announced() {
+    var out = {};
+    document.querySelectorAll("[data-announce]").forEach(function (el) {
+      out[el.getAttribute("data-announce")] = el.textContent.replace(/\s+/g, " ").trim();
+    });
+    return out;
+  }
+  // Live tables keep their scroll where the reader left it. (htmx itself puts the focus
+  // back on the element with the same id.)
+  var scrolls = {}, before = {};
   document.addEventListener("htmx:beforeSwap", function () {
     scrolls = {};
     document.querySelectorAll(".table-wrap[id]").forEach(function (el) {
-      if (el.scrollLeft) { scrolls[el.id] = el.scrollLeft; }
+      if (el.scrollLeft || el.scrollTop) { scrolls[el.id] = [el.scrollLeft, el.scrollTop]; }
     });
+    before = announced();
   });
   document.addEventListener("htmx:afterSettle", function () {
     Object.keys(scrolls).forEach(function (id) {
       var el = document.getElementById(id);
-      if (el) { el.scrollLeft = scrolls[id]; }
+      if (el) { el.scrollLeft = scrolls[id][0]; el.scrollTop = scrolls[id][1]; }
     });
     localTimes(document);
     ages();
+    var now = announced(), changed = [];
+    Object.keys(now).forEach(function (k) {
+      if (k in before && before[k] !== now[k]) { changed.push(k + " " + now[k]); }
+    });
+    var a = document.getElementById("announcer");
+    if (a && changed.length) { a.textContent = "Updated: " + changed.join("; ") + "."; }
   });
   // A failed refresh leaves the old figures in place; say so until the next one succeeds.
   function refreshFailed(e) {
@@ -66,6 +105,8 @@
   document.addEventListener("htmx:sendError", refreshFailed);
 
   document.addEventListener("DOMContentLoaded", function () {
+    var b = document.getElementById("theme-toggle");
+    if (b) { b.hidden = false; b.setAttribute("aria-pressed", String(dark())); }
     localTimes(document);
     ages();
     setInterval(ages, 1000);

@@ -22,8 +22,11 @@
     var off = -new Date().getTimezoneOffset();
     var sign = off < 0 ? "−" : "+";
     off = Math.abs(off);
-    el.textContent = "The time is read in your time zone, " + zone + " (UTC" + sign + pad(Math.floor(off / 60)) +
-      ":" + pad(off % 60) + " now), to the millisecond, and sent to the server as UTC; the preview shows the exact instant used.";
+    var utc = "UTC" + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60);
+    el.textContent = "The time is read in your time zone, " + zone + " (" + utc + " now), to the millisecond, and sent " +
+      "to the server as UTC; the preview shows the exact instant used.";
+    var label = root.querySelector("[data-tz-label]");
+    if (label) { label.textContent = zone + " (" + utc + ")"; }
   }
 
   // exactScope: "to exact offsets" covers the queues given an offset and no other, so the

@@ -21,14 +21,15 @@ type Tab struct {
 
 	mu       sync.Mutex
 	problems []string
+	close    func()
 }
 
 var browser once[context.Context]
 
 // Browser opens a new tab in the package's headless Chromium, started on first use. The
 // tab records console errors and uncaught exceptions; Problems returns them. The tab is
-// closed when the test ends; every action in it times out with the test's deadline or
-// after two minutes.
+// closed when the test ends, or by Close; every action in it times out with the test's
+// deadline or after two minutes.
 func Browser(t testing.TB) *Tab {
 	t.Helper()
 	bctx := browser.get(t, func(ctx context.Context) (context.Context, error) {
@@ -63,13 +64,18 @@ func Browser(t testing.TB) *Tab {
 			}
 		}
 	}()
-	t.Cleanup(func() {
+	tab.close = sync.OnceFunc(func() {
 		cancelTimeout()
 		cancel()
 		<-done
 	})
+	t.Cleanup(tab.close)
 	return tab
 }
+
+// Close closes the tab before the test ends, for a test that opens many in turn. The
+// browser's cookies stay: a tab opened next is signed in as this one was.
+func (tab *Tab) Close() { tab.close() }
 
 // Problems returns the console errors and exceptions seen so far.
 func (tab *Tab) Problems() []string {
@@ -88,6 +94,24 @@ func (tab *Tab) Screenshot(name string) string {
 	}
 	dir := ArtifactsDir(tab.t)
 	path := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(tab.t.Name())+"-"+name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		tab.t.Fatal(err)
+	}
+	return path
+}
+
+// SaveScreenshot saves a full-page PNG at rel under the artifacts directory (for example
+// "screens/admin/overview-390-dark.png") and returns its path.
+func (tab *Tab) SaveScreenshot(rel string) string {
+	tab.t.Helper()
+	png, err := chromedp.Run(tab.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tab.t.Fatalf("screenshot %s: %v", rel, err)
+	}
+	path := filepath.Join(ArtifactsDir(tab.t), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tab.t.Fatal(err)
+	}
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		tab.t.Fatal(err)
 	}
