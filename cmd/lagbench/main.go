@@ -117,7 +117,7 @@ func run(ctx context.Context, o options) error {
 	}
 	log.Printf("stack up in %s: Postgres and %d clusters", time.Since(start).Round(time.Second), len(cs))
 
-	admin := mqadmin.New(mqadmin.Options{})
+	admin := mqadmin.New(mqadmin.Options{Timeout: 10 * time.Second}) // a broker rewriting thousands of entries answers late
 	defer admin.Close()
 	start = time.Now()
 	for i, c := range cs {

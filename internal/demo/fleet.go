@@ -59,7 +59,9 @@ func (f Fleet) Build(ctx context.Context, admin *mqadmin.Client, brokerAddr stri
 	}
 	for t := range f.Topics() {
 		run(func() error {
-			return admin.CreateTopic(ctx, brokerAddr, mqadmin.TopicConfig{Topic: f.TopicName(t), ReadQueueNums: f.Queues, WriteQueueNums: f.Queues})
+			return again(ctx, func() error {
+				return admin.CreateTopic(ctx, brokerAddr, mqadmin.TopicConfig{Topic: f.TopicName(t), ReadQueueNums: f.Queues, WriteQueueNums: f.Queues})
+			})
 		})
 	}
 	if err := step("topics"); err != nil {
@@ -84,14 +86,16 @@ func (f Fleet) Build(ctx context.Context, admin *mqadmin.Client, brokerAddr stri
 	for g := range f.Groups {
 		run(func() error {
 			group, topic := f.GroupName(g), f.TopicName(g/f.GroupsPerTopic)
-			if err := admin.CreateSubscriptionGroup(ctx, brokerAddr, group); err != nil {
+			if err := again(ctx, func() error { return admin.CreateSubscriptionGroup(ctx, brokerAddr, group) }); err != nil {
 				return err
 			}
-			if err := admin.CreateTopic(ctx, brokerAddr, mqadmin.TopicConfig{Topic: "%RETRY%" + group, ReadQueueNums: 1, WriteQueueNums: 1}); err != nil {
+			if err := again(ctx, func() error {
+				return admin.CreateTopic(ctx, brokerAddr, mqadmin.TopicConfig{Topic: "%RETRY%" + group, ReadQueueNums: 1, WriteQueueNums: 1})
+			}); err != nil {
 				return err
 			}
 			for q := range f.Queues {
-				if err := admin.UpdateConsumerOffset(ctx, brokerAddr, group, topic, q, f.Committed(g, q)); err != nil {
+				if err := again(ctx, func() error { return admin.UpdateConsumerOffset(ctx, brokerAddr, group, topic, q, f.Committed(g, q)) }); err != nil {
 					return fmt.Errorf("commit %s %s/%d: %w", group, topic, q, err)
 				}
 			}
@@ -99,6 +103,25 @@ func (f Fleet) Build(ctx context.Context, admin *mqadmin.Client, brokerAddr stri
 		})
 	}
 	return step("groups")
+}
+
+// again runs an idempotent admin request up to five times while it times out or the broker
+// is busy: a broker rewriting its topic and group files for thousands of entries, on a
+// loaded machine, answers some requests late.
+func again(ctx context.Context, fn func() error) error {
+	var err error
+	for try, wait := 0, 100*time.Millisecond; try < 5; try, wait = try+1, 2*wait {
+		err = fn()
+		if err == nil || ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mqadmin.ErrSystemBusy)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+	return err
 }
 
 // sendBusy sends one message, waiting out the broker's flow control ("system busy"), which
