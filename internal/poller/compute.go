@@ -26,7 +26,7 @@ type topicTrack struct {
 
 // groupTrack is what the poller remembers of a group between cycles.
 type groupTrack struct {
-	window       []sample
+	window       healthWindow
 	lastMove     time.Time
 	committed    int64
 	hasCommitted bool

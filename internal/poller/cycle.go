@@ -83,7 +83,7 @@ func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 		}
 		if reason := staleReason(g, gt); reason != "" {
 			rep.Stale[name] = reason
-			gt.window = appendWindow(gt.window, sample{At: now, Stale: true}, now, p.cfg.Health.Window)
+			gt.window.push(sample{At: now, Stale: true}, now, p.cfg.Health.Window)
 			continue
 		}
 		calcs = append(calcs, p.computeGroup(f, g, gt, now))
@@ -101,7 +101,7 @@ func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 			continue
 		}
 		rep.Stale[name] = "not found this poll while " + down + " did not answer"
-		gt.window = appendWindow(gt.window, sample{At: now, Stale: true}, now, p.cfg.Health.Window)
+		gt.window.push(sample{At: now, Stale: true}, now, p.cfg.Health.Window)
 	}
 
 	pend, err := p.history(ctx, calcs, now, &cycle)
@@ -171,8 +171,9 @@ func (p *Poller) judge(c *groupCalc, now time.Time) {
 	if !broadcasting(c.state.MessageModel) {
 		c.sample.Blocked = blockedQueueOf(c, gt, p.cfg.Health.StallAfter, now)
 	}
-	gt.window = appendWindow(gt.window, c.sample, now, p.cfg.Health.Window)
-	status, reason := evaluate(p.cfg.Health, gt.window, gt.lastMove, now)
+	gt.window.push(c.sample, now, p.cfg.Health.Window)
+	p.scratch = gt.window.samples(p.scratch)
+	status, reason := evaluate(p.cfg.Health, p.scratch, gt.lastMove, now)
 	if broadcasting(c.state.MessageModel) && status == Unknown && c.state.Lag == nil {
 		reason = "broadcasting: each client keeps its own offsets, and not every client reported them"
 	}
@@ -194,8 +195,8 @@ func blockedQueueOf(c *groupCalc, gt *groupTrack, stallAfter time.Duration, now 
 		moving bool
 	)
 	begin := now
-	if len(gt.window) > 0 {
-		begin = gt.window[0].At
+	if b := gt.window.begin(); !b.IsZero() {
+		begin = b
 	}
 	for _, q := range c.queues {
 		if q.retry || !q.state.Committed {
@@ -218,15 +219,6 @@ func blockedQueueOf(c *groupCalc, gt *groupTrack, stallAfter time.Duration, now 
 	}
 	return &blockedQueue{Name: fmt.Sprintf("%s/%s/%d", worst.key.Topic, worst.key.Broker, worst.key.QueueID),
 		Offset: worst.state.ConsumerOffset, Since: since, Orderly: c.state.Orderly != nil && *c.state.Orderly}
-}
-
-func appendWindow(w []sample, s sample, now time.Time, span time.Duration) []sample {
-	w = append(w, s)
-	i := 0
-	for i < len(w)-1 && now.Sub(w[i].At) > span {
-		i++
-	}
-	return append(w[:0:0], w[i:]...)
 }
 
 // seed loads what a poller starting, or taking the cluster over from another replica, must

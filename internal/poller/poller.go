@@ -88,6 +88,9 @@ type Poller struct {
 	// the cycles that fetched, to spread the periodic asks.
 	conns   map[string]connMemo
 	cycleNo uint64
+	// scratch holds the group's window while its health is evaluated, reused group after
+	// group (judge runs on the cycle's goroutine only).
+	scratch []sample
 	// extents are the topics' extents as last read, by broker and topic.
 	extents map[string]map[string]extentMemo
 
