@@ -130,8 +130,13 @@ func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 
 // store writes the cycle through w and, once written, keeps the history tracks it
 // advanced.
+//
+// The write may take up to three intervals, as long as the lock session's idle timeout: a
+// first cycle over thousands of groups writes every queue, and cutting it short would not
+// only lose the cycle but close the lock's session, and with it the lock, so that the next
+// leader starts over with the same write.
 func (p *Poller) store(ctx context.Context, w writer, cycle storage.Cycle, pend pending) error {
-	sctx, cancel := context.WithTimeout(ctx, p.cfg.Interval)
+	sctx, cancel := context.WithTimeout(ctx, 3*p.cfg.Interval)
 	defer cancel()
 	if err := p.maintain(sctx, w, cycle.At); err != nil {
 		p.change("postgres", err.Error(), "cannot store progress")

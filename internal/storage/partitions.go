@@ -2,12 +2,14 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Retention says how long each history table keeps its rows.
@@ -143,12 +145,21 @@ func (p partitioned) ensure(ctx context.Context, db DBTX, times ...time.Time) er
 		}
 		sql := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')%s`,
 			pgx.Identifier{part.name}.Sanitize(), p.table, part.from.Format(time.RFC3339), part.to.Format(time.RFC3339), with)
-		if _, err := db.Exec(ctx, sql); err != nil {
+		if _, err := db.Exec(ctx, sql); err != nil && !createdMeanwhile(err) {
 			return fmt.Errorf("create partition %s: %w", part.name, err)
 		}
 		have = append(have, part)
 	}
 	return nil
+}
+
+// createdMeanwhile reports whether creating a table failed because another session
+// created it at the same moment: the pollers of several clusters, and the compaction, all
+// make the partitions of the hour as it turns, and IF NOT EXISTS does not cover two
+// creations racing (42P07, or 23505 on the catalog's type name index).
+func createdMeanwhile(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "42P07" || pg.Code == "23505")
 }
 
 // EnsurePartitions creates the partitions that hold now, the hour before and the next
