@@ -60,12 +60,13 @@
   document.addEventListener("submit", function (e) {
     if (e.target && e.target.id === "reset-form") { prepare(e.target); }
   }, true);
-  document.addEventListener("htmx:afterSettle", function () {
+  function ready() {
     var f = document.getElementById("reset-form");
     if (f) { note(f); prepare(f); }
-  });
-  document.addEventListener("DOMContentLoaded", function () {
-    var f = document.getElementById("reset-form");
-    if (f) { note(f); prepare(f); }
-  });
+  }
+  // A reloaded form names the viewer's zone as soon as it is swapped in, not only once it
+  // has settled: in between, its point in time would read as UTC.
+  document.addEventListener("htmx:afterSwap", ready);
+  document.addEventListener("htmx:afterSettle", ready);
+  document.addEventListener("DOMContentLoaded", ready);
 })();
