@@ -201,6 +201,9 @@ func TestFreezeInBrowser(t *testing.T) {
 		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="execute"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="execute"]`)),
+		// The approved request's page offers the override as soon as the freeze is in
+		// force, before Execute is tried: the refusal is what says the page came back.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="action-error"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="override-form"]`)),
 	)
 	if msg := b.text("action-error"); !strings.Contains(msg, `Change freeze "Black Friday" is in force`) {
