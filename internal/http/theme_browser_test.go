@@ -83,6 +83,62 @@ func TestBrowserThemeAndAnnouncements(t *testing.T) {
 	}
 }
 
+// TestBrowserOverlappingRefreshes: two refreshes of a group's live region that overlap,
+// the second swapped in before the first has settled (the live region's timer, a part
+// loaded late or a chart range may do so), still read out the new lag, and the queue table
+// the reader scrolled keeps its scroll. The first refresh's settle is stretched so that
+// the second always falls inside it.
+func TestBrowserOverlappingRefreshes(t *testing.T) {
+	env := newEnv(t, envOptions{noSignIn: true})
+	s := fleet("prod", 1, time.Now())
+	name := s.groups[0].Group
+	s.save(t, env.pool)
+	tab := stacktest.Browser(t)
+	if err := tab.Viewport(390, 800); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(tab.Ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(env.URL+"/clusters/prod/groups/"+name)); err != nil {
+		t.Fatal(err)
+	}
+	const table = `document.querySelector('.table-wrap[id^="q-scroll-"]')`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`typeof htmx !== "undefined" && document.readyState === "complete" && `+
+		table+` !== null && `+table+`.scrollWidth > `+table+`.clientWidth + 60`)); err != nil {
+		t.Fatalf("the page with a queue table wider than a phone: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { `+table+`.scrollLeft = 60; return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.pool.Exec(t.Context(), `UPDATE group_state SET lag = 4321 WHERE group_name = $1`, name); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(pageTTL + 100*time.Millisecond) // the next refresh reads the new lag
+	type after struct {
+		Lag       string `json:"lag"`
+		Announced string `json:"announced"`
+		Scroll    int    `json:"scroll"`
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[after](`(() => {
+		htmx.config.defaultSettleDelay = 500;
+		const refresh = () => htmx.ajax("GET", location.pathname, {target: "#group-live", swap: "outerHTML"});
+		return refresh().then(refresh).then(() => new Promise(r => setTimeout(r, 1500))).then(() => ({
+			lag: document.querySelector('[data-announce="lag"]').textContent.trim(),
+			announced: document.getElementById("announcer").textContent,
+			scroll: Math.round(`+table+`.scrollLeft)}));
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Lag != "4,321" || !strings.Contains(got.Announced, "lag 4,321") || got.Scroll != 60 {
+		tab.Screenshot("failed")
+		t.Errorf("after two overlapping refreshes: %+v; want lag 4,321 shown and announced, the table still scrolled by 60 px", got)
+	}
+	if p := tab.Problems(); len(p) > 0 {
+		t.Fatalf("browser console reported problems: %q", p)
+	}
+}
+
 // TestBrowserKeyboard: every control of the groups page is reached with Tab, in order,
 // and each shows a visible focus outline: the skip link, navigation, theme toggle,
 // filters, the scrolling table and its sort headings and group links.

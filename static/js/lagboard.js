@@ -63,7 +63,11 @@
 
   // Live regions are replaced whole. The values marked data-announce are read out when a
   // refresh changes them, through the page's polite announcer: the reader hears the new
-  // figure and keeps their place and focus.
+  // figure and keeps their place and focus. They are compared with what the page last
+  // showed, not with a copy taken before each swap: refreshes may overlap (the live
+  // region's timer, a part loaded late, a chart range), and a swap that starts before
+  // another has settled would otherwise take the new figure for the old one and never
+  // read it out.
   function announced() {
     var out = {};
     document.querySelectorAll("[data-announce]").forEach(function (el) {
@@ -71,30 +75,34 @@
     });
     return out;
   }
+  var shown = announced();
   // Live tables keep their scroll where the reader left it. (htmx itself puts the focus
-  // back on the element with the same id.)
-  var scrolls = {}, before = {};
-  document.addEventListener("htmx:beforeSwap", function () {
-    scrolls = {};
-    document.querySelectorAll(".table-wrap[id]").forEach(function (el) {
-      if (el.scrollLeft || el.scrollTop) { scrolls[el.id] = [el.scrollLeft, el.scrollTop]; }
-    });
-    before = announced();
-  });
+  // back on the element with the same id.) Positions are followed as the reader scrolls,
+  // so that overlapping swaps cannot record a fresh table's top as theirs.
+  var scrolls = {};
+  document.addEventListener("scroll", function (e) {
+    var el = e.target;
+    if (el && el.id && el.matches && el.matches(".table-wrap")) { scrolls[el.id] = [el.scrollLeft, el.scrollTop]; }
+  }, true);
   document.addEventListener("htmx:afterSettle", function () {
     Object.keys(scrolls).forEach(function (id) {
       var el = document.getElementById(id);
-      if (el) { el.scrollLeft = scrolls[id][0]; el.scrollTop = scrolls[id][1]; }
+      if (el && (el.scrollLeft !== scrolls[id][0] || el.scrollTop !== scrolls[id][1])) {
+        el.scrollLeft = scrolls[id][0]; el.scrollTop = scrolls[id][1];
+      }
     });
     localTimes(document);
     ages();
     var now = announced(), changed = [];
     Object.keys(now).forEach(function (k) {
-      if (k in before && before[k] !== now[k]) { changed.push(k + " " + now[k]); }
+      if (k in shown && shown[k] !== now[k]) { changed.push(k + " " + now[k]); }
+      shown[k] = now[k];
     });
     var a = document.getElementById("announcer");
     if (a && changed.length) { a.textContent = "Updated: " + changed.join("; ") + "."; }
   });
+  // Back restores an older copy of the page: later refreshes are compared with what it shows.
+  document.addEventListener("htmx:historyRestore", function () { shown = announced(); });
   // A failed refresh leaves the old figures in place; say so until the next one succeeds.
   function refreshFailed(e) {
     var region = e.target && e.target.closest ? e.target.closest(".live-region") : null;
