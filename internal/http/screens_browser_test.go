@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 	"github.com/lagboard/lagboard/internal/views"
@@ -194,6 +195,9 @@ func TestBrowserEveryPage(t *testing.T) {
 							t.Errorf("%s: axe: %s", where, v)
 						}
 					}
+					if p.name == "overview" && w == screenWidths[0] {
+						phoneMenu(t, tab, role, where, scheme)
+					}
 					checks++
 				}
 			}
@@ -285,5 +289,89 @@ func overviewFills(t *testing.T, ctx context.Context, where string) {
 	}
 	if len(got.Clipped) > 0 {
 		t.Errorf("%s: tables that hide columns at 1440 px: %q", where, got.Clipped)
+	}
+}
+
+// phoneMenu checks the header's menu on a phone, where it folds behind a button: opened
+// from the keyboard it says so (aria-expanded), shows every section with the current one
+// marked, fits the window without overlaps, passes axe (every rule in the light scheme,
+// those reading colours in the dark one) and is the next stop of Tab; Escape folds it and
+// gives the focus back to the button.
+func phoneMenu(t *testing.T, tab *stacktest.Tab, role, where, scheme string) {
+	t.Helper()
+	where += ", menu"
+	ctx, cancel := context.WithTimeout(tab.Ctx, 20*time.Second)
+	defer cancel()
+	type menu struct {
+		Expanded string   `json:"expanded"`
+		Button   bool     `json:"button"`
+		Shown    []string `json:"shown"`
+		Current  string   `json:"current"`
+		Focus    string   `json:"focus"`
+	}
+	state := func() menu {
+		t.Helper()
+		m, err := chromedp.Run(ctx, chromedp.Evaluate[menu](`(() => {
+			const b = document.getElementById("menu-toggle"), cur = document.querySelector('nav[aria-label="Main"] a[aria-current="page"]');
+			const f = document.activeElement;
+			return {expanded: b.getAttribute("aria-expanded"), button: b.offsetParent !== null,
+				shown: Array.from(document.querySelectorAll('nav[aria-label="Main"] a')).filter(a => a.offsetParent !== null).map(a => a.textContent.trim()),
+				current: cur ? cur.textContent.trim() : "", focus: f ? (f.id || f.tagName.toLowerCase() + ":" + f.textContent.trim()) : ""};
+		})()`))
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		return m
+	}
+	key := func(k string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(k)); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.ID("menu-toggle"))); err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	if m := state(); !m.Button || m.Expanded != "false" || len(m.Shown) != 0 {
+		t.Errorf("%s: folded, the menu shows %+v; want its button only, not expanded", where, m)
+	}
+	key("\r")
+	m := state()
+	if m.Expanded != "true" || !slices.Contains(m.Shown, "Overview") || !slices.Contains(m.Shown, "Alerts") || m.Current != "Overview" {
+		t.Errorf("%s: opened with Enter, the menu shows %+v", where, m)
+	}
+	tab.SaveScreenshot(fmt.Sprintf("screens/%s/overview-%d-%s-menu.png", role, screenWidths[0], scheme))
+	lp, err := tab.Layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lp.Overflow > 0 {
+		t.Errorf("%s: the page is %d px wider than the window: %q", where, lp.Overflow, lp.Wide)
+	}
+	for _, o := range append(lp.Overlaps, lp.Broken...) {
+		t.Errorf("%s: %s", where, o)
+	}
+	var rules []string
+	if scheme == "dark" {
+		rules = []string{"color-contrast", "link-in-text-block"}
+	}
+	vs, err := tab.Axe(rules...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("%s: axe: %s", where, v)
+	}
+	key("\t")
+	if m := state(); m.Focus != "a:Overview" {
+		t.Errorf("%s: Tab from the opened menu's button goes to %q, want the first section", where, m.Focus)
+	}
+	key(kb.Escape)
+	if m := state(); m.Expanded != "false" || len(m.Shown) != 0 || m.Focus != "menu-toggle" {
+		t.Errorf("%s: after Escape the menu shows %+v; want it folded and the focus on its button", where, m)
+	}
+	// The screenshots that follow show the page as it opens, with no focus ring.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement.blur(), true`)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -61,6 +61,27 @@
     themeChanged();
   });
 
+  // The header's menu, folded behind its button on a narrow screen (the stylesheet decides
+  // when): the button opens and closes it and says which (aria-expanded); Escape closes it
+  // and puts the focus back on the button.
+  function menuButton() { return document.getElementById("menu-toggle"); }
+  function setMenu(open) {
+    var b = menuButton();
+    if (b) { b.setAttribute("aria-expanded", String(open)); }
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target && e.target.closest ? e.target.closest("#menu-toggle") : null;
+    if (b) { setMenu(b.getAttribute("aria-expanded") !== "true"); }
+  });
+  document.addEventListener("keydown", function (e) {
+    var b = menuButton();
+    if (e.key !== "Escape" || !b || b.getAttribute("aria-expanded") !== "true") { return; }
+    var inMenu = e.target === b || (e.target.closest && e.target.closest("#top-menu"));
+    if (!inMenu) { return; }
+    setMenu(false);
+    if (b.offsetParent !== null) { b.focus(); }
+  });
+
   // Live regions are replaced whole. The values marked data-announce are read out when a
   // refresh changes them, through the page's polite announcer: the reader hears the new
   // figure and keeps their place and focus. They are compared with what the page last
