@@ -96,7 +96,7 @@ type GroupsColumn struct {
 var GroupsColumns = []GroupsColumn{
 	{"group", "Group", false}, {"cluster", "Cluster", false}, {"health", "Health", false},
 	{"lag", "Lag", true}, {"lag_time", "Lag in time", true}, {"drain", "Time to drain", true}, {"", "Last hour", false},
-	{"tps", "Consume TPS", true}, {"clients", "Clients", true}, {"model", "Model", false},
+	{"tps", "Delivered TPS", true}, {"clients", "Clients", true}, {"model", "Model", false},
 	{"kind", "Kind", false},
 }
 
