@@ -143,7 +143,7 @@ func TokensView(c Chrome, m TokensPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " <section class=\"card\" aria-labelledby=\"new-title\"><h2 id=\"new-title\">New token for you</h2><form method=\"post\" action=\"/tokens\" data-testid=\"token-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " <section class=\"card\" aria-labelledby=\"new-title\"><h2 id=\"new-title\">New token for you</h2><form method=\"post\" action=\"/tokens\" class=\"token-form\" data-testid=\"token-form\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -156,7 +156,7 @@ func TokensView(c Chrome, m TokensPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if m.Admin {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section class=\"card\" aria-labelledby=\"service-title\"><h2 id=\"service-title\">New service token</h2><p class=\"muted\">A service token belongs to no person: it reads the clusters and groups its patterns reach, whoever holds it.</p><form method=\"post\" action=\"/tokens/service\" data-testid=\"service-form\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section class=\"card\" aria-labelledby=\"service-title\"><h2 id=\"service-title\">New service token</h2><p class=\"muted\">A service token belongs to no person: it reads the clusters and groups its patterns reach, whoever holds it.</p><form method=\"post\" action=\"/tokens/service\" class=\"token-form\" data-testid=\"service-form\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
