@@ -53,7 +53,7 @@ func (s *Server) resetPreview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	full.Preview, full.PreviewNote = m.Preview, m.PreviewNote
+	full.Preview, full.Previews, full.PreviewNote = m.Preview, m.Previews, m.PreviewNote
 	s.render(w, r, http.StatusOK, views.ResetNewView(s.formChrome(), full))
 	return nil
 }

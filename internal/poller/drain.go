@@ -103,6 +103,10 @@ func trimDrain(pts []drainPoint, now time.Time, window time.Duration) []drainPoi
 	return append(pts[:0:0], pts[i:]...)
 }
 
+// keepUpSeconds is how much of the consumers' throughput may wait while they keep up: two
+// of a push client's 5 s commit intervals.
+const keepUpSeconds = 10
+
 // estimateDrain fits a line to the lag (and to what was written) over the points, by least
 // squares: a push consumer commits in steps every few seconds, and a line through all the
 // polls of the window is steadier than the first and last alone.
@@ -129,10 +133,18 @@ func estimateDrain(group, topic string, pts []drainPoint, need time.Duration) st
 	rates := fmt.Sprintf("consuming %s, producing %s", perSecond(consume), perSecond(produce))
 	// Less than one message of change over the whole window is no change.
 	still := math.Abs(lagRate)*span.Seconds() < 1
+	// A backlog the consumers get through in a few seconds is what is in flight between
+	// fetch and commit: the group keeps up, whatever the line's slope says.
+	keepingUp := consume > 0 && float64(lag) <= max(max(produce, consume)*keepUpSeconds, 1)
 	switch {
 	case lag == 0:
 		zero := 0.0
 		d.State, d.Seconds, d.Reason = storage.DrainCaughtUp, &zero, "caught up; "+rates
+	case keepingUp && (still || lagRate > 0):
+		secs := float64(lag) / consume
+		d.State, d.Seconds = storage.DrainDraining, &secs
+		d.Reason = fmt.Sprintf("keeping up: %s waiting, about %s of consuming (%s)", humanize.Thousands(lag),
+			humanize.Duration(time.Duration(secs*float64(time.Second))), rates)
 	case still:
 		d.State = storage.DrainFlat
 		d.Reason = fmt.Sprintf("backlog of %s not shrinking: will not drain at this rate (%s)", humanize.Thousands(lag), rates)

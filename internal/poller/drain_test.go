@@ -36,6 +36,12 @@ func TestEstimateDrain(t *testing.T) {
 			storage.DrainCaughtUp, 0, -0.0571, "caught up; consuming"},
 		{"push consumer committing in steps", series([]int64{600, 600, 300, 300, 0 + 100, 100, 100}, []int64{0, 0, 0, 0, 0, 0, 0}),
 			storage.DrainDraining, 10.37, -9.64, "drained in about 10 s"},
+		{"keeping up with a message or two in flight", series([]int64{1, 0, 2, 1, 1, 2, 1}, []int64{0, 5, 10, 15, 20, 25, 30}),
+			storage.DrainDraining, 2.044, 0.0107, "keeping up: 1 waiting, about 2 s of consuming (consuming 0.5 msg/s, producing 0.5 msg/s)"},
+		{"keeping up, committing every 5 s", series([]int64{400, 900, 300, 800, 450, 950, 500}, []int64{0, 1000, 2000, 3000, 4000, 5000, 6000}),
+			storage.DrainDraining, 5.1, 1.964, "keeping up: 500 waiting, about 5 s of consuming"},
+		{"one message stuck, nothing moving", series([]int64{1, 1, 1, 1, 1, 1, 1}, []int64{9, 9, 9, 9, 9, 9, 9}),
+			storage.DrainFlat, 0, 0, "backlog of 1 not shrinking: will not drain at this rate (consuming 0 msg/s, producing 0 msg/s)"},
 		{"too little history", series([]int64{100, 90}, []int64{0, 0}), storage.DrainUnknown, 0, 0,
 			"measuring: 10 s of history so far, an estimate needs 1 min"},
 		{"too little history but caught up", series([]int64{0}, []int64{0}), storage.DrainCaughtUp, 0, 0, "caught up"},
@@ -52,7 +58,7 @@ func TestEstimateDrain(t *testing.T) {
 			switch tt.state {
 			case storage.DrainDraining, storage.DrainCaughtUp:
 				if d.Seconds == nil || (tt.seconds > 0 && !near(*d.Seconds, tt.seconds)) {
-					t.Errorf("seconds %v, want %v", d.Seconds, tt.seconds)
+					t.Errorf("seconds %v, want %v", deref(d.Seconds), tt.seconds)
 				}
 			default:
 				if d.Seconds != nil {
@@ -61,7 +67,7 @@ func TestEstimateDrain(t *testing.T) {
 			}
 			if tt.state != storage.DrainUnknown && len(tt.pts) > 2 {
 				if d.LagRate == nil || !near(*d.LagRate, tt.lagRate) {
-					t.Errorf("lag rate %v, want %v", d.LagRate, tt.lagRate)
+					t.Errorf("lag rate %v, want %v", deref(d.LagRate), tt.lagRate)
 				}
 			}
 		})
@@ -98,4 +104,11 @@ func abs(f float64) float64 {
 		return -f
 	}
 	return f
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }

@@ -19,11 +19,16 @@ type spanKey struct {
 
 // fetchStoreTimes asks the brokers for the store time of the first unconsumed message of
 // every queue that is behind, for those not already known, and returns the store times of
-// every queue behind. One request covers a group's topic on one broker.
+// every queue behind. One request covers a group's topic on one broker; its answer is the
+// group's alone: groups on one topic stand at different offsets.
 func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]time.Time {
 	type call struct{ group, broker, topic string }
+	type groupQueue struct {
+		group string
+		queue spanKey // offset -1
+	}
 	need := map[call]bool{}
-	behind := map[spanKey]bool{}
+	behind := map[groupQueue]int64{} // the committed offset of each group's queue behind
 	for _, g := range f.groups {
 		for broker, st := range g.stats {
 			for mq, o := range st.Offsets {
@@ -31,7 +36,7 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 					continue
 				}
 				k := spanKey{mq.Topic, broker, mq.QueueID, o.ConsumerOffset}
-				behind[k] = true
+				behind[groupQueue{g.name, spanKey{mq.Topic, broker, mq.QueueID, -1}}] = o.ConsumerOffset
 				if _, ok := p.storeTimes[k]; !ok {
 					need[call{g.name, broker, mq.Topic}] = true
 				}
@@ -44,8 +49,8 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 	}
 	var (
 		mu      sync.Mutex
-		fetched = map[spanKey]time.Time{} // per queue (offset -1): store time at the committed offset
-		oldest  = map[spanKey]time.Time{} // per queue (offset -1): store time of the oldest message kept
+		fetched = map[groupQueue]time.Time{} // store time at the group's committed offset
+		oldest  = map[spanKey]time.Time{}    // per queue (offset -1): store time of the oldest message kept
 		wg      sync.WaitGroup
 	)
 	for c := range need {
@@ -66,7 +71,7 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 					}
 					stored := answered.Add(-s.Delay) // the broker measured the delay while answering
 					if s.Delay > 0 && plausibleStoreTime(stored, s) {
-						fetched[k] = stored
+						fetched[groupQueue{c.group, k}] = stored
 					}
 				}
 				return nil
@@ -76,11 +81,15 @@ func (p *Poller) fetchStoreTimes(ctx context.Context, f *fetched) map[spanKey]ti
 	}
 	wg.Wait()
 	out := make(map[spanKey]time.Time, len(behind))
-	for k := range behind {
-		q := spanKey{k.topic, k.broker, k.queue, -1}
+	for gq, offset := range behind {
+		q := gq.queue
+		k := spanKey{q.topic, q.broker, q.queue, offset}
+		if _, ok := out[k]; ok {
+			continue // another group at the same offset: the same message
+		}
 		if t, ok := p.storeTimes[k]; ok {
 			out[k] = t
-		} else if t, ok := fetched[q]; ok {
+		} else if t, ok := fetched[gq]; ok {
 			out[k] = t
 		} else if t, ok := oldest[q]; ok && k.offset <= minOffset(f, k) {
 			// No committed offset (reported as 0) or one below what is kept: the first
