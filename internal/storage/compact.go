@@ -33,8 +33,8 @@ var compactable = []partitioned{queueSampleTable, topicMinuteTable, topicHourTab
 
 // CompactHistory packs one batch of single history rows, at most about maxRows, into packed
 // rows, in one transaction: queue samples into queue_chunk, minute points into topic_chunk
-// with their hourly rollups into topic_day, and the hourly rows of topic_hour (no longer
-// written) into topic_day. A partition is packed once no cycle can write into it any more
+// with their hourly rollups into rows of topic_hour, and a day of those into topic_day. A
+// partition is packed once no cycle can write into it any more
 // (LateAfter and a margin after its end); series by series, its progress kept in
 // history_compaction; then dropped whole. Readers read single and packed rows together, so
 // a point is never missing while its partition is being packed, nor counted twice. One
@@ -66,8 +66,10 @@ func CompactHistory(ctx context.Context, db interface {
 			return res, err
 		}
 		for _, part := range parts {
-			// topic_hour is no longer written: its partitions are packed whatever they hold.
-			if t.table != topicHourTable.table && part.to.After(frontier) {
+			// topic_hour's yearly partitions, from before migration 0016, are no longer
+			// written: they are packed whatever they hold.
+			legacy := t.table == topicHourTable.table && part.to.Sub(part.from) > 24*time.Hour
+			if !legacy && part.to.After(frontier) {
 				break
 			}
 			res.Partition = part.name
@@ -144,7 +146,7 @@ func compactBatch(ctx context.Context, tx pgx.Tx, t partitioned, part partition,
 	case queueSampleTable.table:
 		res.Chunks, err = packQueueSamples(ctx, tx, batch.samples, now.Add(-r.QueueSamples))
 	case topicMinuteTable.table:
-		res.Chunks, err = packTopicPoints(ctx, tx, batch.points, now.Add(-r.TopicMinutes), now.Add(-r.TopicHours), false)
+		res.Chunks, err = packTopicPoints(ctx, tx, batch.points, now.Add(-r.TopicMinutes), now.Add(-r.TopicHours), now, false)
 	default:
 		add := map[chunkKey][]HourPoint{}
 		cutoff := now.Add(-r.TopicHours)

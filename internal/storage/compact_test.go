@@ -3,11 +3,13 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
@@ -315,4 +317,55 @@ func TestLatePointsArePacked(t *testing.T) {
 	if len(hours) != 1 || hours[0].Lag < 99_999 || hours[0].LagSeconds == nil || *hours[0].LagSeconds < secs {
 		t.Errorf("rollup of the late point's hour: %+v", hours)
 	}
+}
+
+// TestHourlyTrendsPackedOnceADay: an hour's rollup is kept as a row of its day's topic_hour
+// partition until the day is over, and then packed into topic_day with the rest of the day,
+// once; a day row rewritten as each hour was packed left a dead version of itself behind
+// every hour. Moving the rollups from rows to the packed day changes nothing read.
+func TestHourlyTrendsPackedOnceADay(t *testing.T) {
+	ctx := context.Background()
+	pool := stacktest.DB(t)
+	start := time.Date(2026, 3, 2, 22, 43, 20, 0, time.UTC) // three hours across midnight
+	h := writeHistory(t, pool, start, 3*time.Hour)
+
+	// At 02:30 every minute partition is packed; 2 March is over (and its margin), 3 March
+	// is not.
+	compactAll(t, pool, time.Date(2026, 3, 3, 2, 30, 0, 0, time.UTC), 500)
+	// (4 March's was made ahead, as the hour turned.)
+	if got := strings.Join(partitionNames(t, pool, "topic_hour"), " "); got != "topic_hour_p20260303 topic_hour_p20260304" {
+		t.Fatalf("topic_hour partitions %s, want 3 March's and the one made ahead", got)
+	}
+	days := func() []string {
+		rows, err := pool.Query(ctx, `SELECT DISTINCT to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM topic_day ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := days(); strings.Join(got, " ") != "2026-03-02" {
+		t.Errorf("topic_day holds %v; want 2 March alone, the day that is over", got)
+	}
+	var rows, hours int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT at) FROM topic_hour`).Scan(&rows, &hours); err != nil {
+		t.Fatal(err)
+	}
+	if hours != 2 || rows < 2*2 {
+		t.Errorf("topic_hour: %d rows over %d hours; want the rollups of 00:00 and 01:00", rows, hours)
+	}
+	before := h.reads(t, pool, h.end.Add(time.Minute))
+
+	// A day later 3 March is packed whole, in one write, and its partition dropped.
+	dropped := compactAll(t, pool, time.Date(2026, 3, 4, 1, 0, 0, 0, time.UTC), 500)
+	if !slices.Contains(dropped, "topic_hour_p20260303") || slices.Contains(dropped, "topic_hour_p20260304") {
+		t.Errorf("dropped %v, want 3 March's hourly rows and not the next day's", dropped)
+	}
+	if got := days(); strings.Join(got, " ") != "2026-03-02 2026-03-03" {
+		t.Errorf("topic_day holds %v", got)
+	}
+	diffReads(t, before, h.reads(t, pool, h.end.Add(time.Minute)))
 }

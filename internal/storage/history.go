@@ -162,7 +162,7 @@ func RollupHours(ctx context.Context, db interface {
 		d := chunkKey{k.series, day(k.start)}
 		add[d] = append(add[d], rollup(k.start, pts))
 	}
-	if err := packHours(ctx, tx, add, true); err != nil {
+	if err := saveRollups(ctx, tx, add, time.Now()); err != nil {
 		return 0, err
 	}
 	return int64(len(keys)), tx.Commit(ctx)

@@ -155,11 +155,11 @@ func packQueueSamples(ctx context.Context, tx pgx.Tx, samples []QueueSample, kee
 }
 
 // packTopicPoints merges minute points into topic_chunk, one row per topic and hour, and
-// rolls each hour it touched up into topic_day, from every minute point of that hour:
-// the packed ones, and, when withRows, those not packed yet. Points older than keepFrom
-// are past retention and left out; rollups older than hoursFrom too. The caller holds
+// rolls each hour it touched up (saveRollups), from every minute point of that hour: the
+// packed ones, and, when withRows, those not packed yet. Points older than keepFrom are
+// past retention and left out; rollups older than hoursFrom too. The caller holds
 // lockPacks.
-func packTopicPoints(ctx context.Context, tx pgx.Tx, points []TopicPoint, keepFrom, hoursFrom time.Time, withRows bool) (int, error) {
+func packTopicPoints(ctx context.Context, tx pgx.Tx, points []TopicPoint, keepFrom, hoursFrom, now time.Time, withRows bool) (int, error) {
 	add := map[chunkKey][]TopicPoint{}
 	for _, p := range points {
 		if p.At.Before(keepFrom) {
@@ -201,10 +201,110 @@ func packTopicPoints(ctx context.Context, tx pgx.Tx, points []TopicPoint, keepFr
 	if err != nil {
 		return 0, fmt.Errorf("write topic chunks: %w", err)
 	}
-	if err := packHours(ctx, tx, hours, true); err != nil {
+	if err := saveRollups(ctx, tx, hours, now); err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// saveRollups stores hourly rollups, keyed by series and day. A day's rollups go to its
+// partition of topic_hour, a row per series and hour, and are packed into topic_day once,
+// when compaction packs the day: a day row rewritten each hour left 23 dead versions of a
+// growing row behind it, which was most of the hourly trends' size on disk. What cannot go
+// there goes to topic_day directly: a day whose partition is packed or gone, or is one of
+// the yearly partitions from before migration 0016. A series of a day that compaction has
+// already packed gets both, so the rows, if packed again, carry the same values. The caller
+// holds lockPacks, which compaction holds too.
+func saveRollups(ctx context.Context, tx pgx.Tx, add map[chunkKey][]HourPoint, now time.Time) error {
+	if len(add) == 0 {
+		return nil
+	}
+	parts, err := topicHourTable.partitions(ctx, tx)
+	if err != nil {
+		return err
+	}
+	packedUpTo := map[string]int32{}
+	rows, err := tx.Query(ctx, `SELECT partition, next_series FROM history_compaction WHERE partition LIKE 'topic\_hour\_p%'`)
+	if err != nil {
+		return fmt.Errorf("hourly trends: %w", err)
+	}
+	var (
+		name string
+		next int32
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&name, &next}, func() error { packedUpTo[name] = next; return nil }); err != nil {
+		return fmt.Errorf("hourly trends: %w", err)
+	}
+	frontier := now.Add(-LateAfter - compactMargin)
+	holding := func(t time.Time) (partition, bool) {
+		for _, p := range parts {
+			if !t.Before(p.from) && t.Before(p.to) {
+				return p, true
+			}
+		}
+		return partition{}, false
+	}
+	var (
+		direct = map[chunkKey][]HourPoint{}
+		ids    []int32
+		points []HourPoint
+	)
+	for _, k := range sortedKeys(add) {
+		part, ok := holding(k.start)
+		if !ok && daily.next(k.start).After(frontier) {
+			if err := topicHourTable.ensure(ctx, tx, k.start); err != nil {
+				return err
+			}
+			part = partition{name: topicHourTable.table + "_p" + k.start.Format(daily.layout), from: k.start, to: daily.next(k.start)}
+			parts, ok = append(parts, part), true
+		}
+		if !ok || part.to.Sub(part.from) > 24*time.Hour {
+			direct[k] = add[k]
+			continue
+		}
+		for _, h := range sortDedup(add[k], hourAt) {
+			ids, points = append(ids, k.series), append(points, h)
+		}
+		if n, started := packedUpTo[part.name]; started && k.series < n {
+			direct[k] = add[k]
+		}
+	}
+	if err := writeHourRows(ctx, tx, ids, points); err != nil {
+		return err
+	}
+	return packHours(ctx, tx, direct, true)
+}
+
+// writeHourRows upserts hourly rollups as rows of topic_hour.
+func writeHourRows(ctx context.Context, tx pgx.Tx, ids []int32, pts []HourPoint) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	n := len(pts)
+	var (
+		at, first, last       = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		mx, cons, lag, ll     = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		secs, lastSecs, rates = make([]*float64, n), make([]*float64, n), make([]*float64, n)
+	)
+	for i, h := range pts {
+		at[i], first[i], last[i] = h.Hour, h.FirstAt, h.LastAt
+		mx[i], cons[i], lag[i], ll[i] = h.MaxOffset, h.ConsumerOffset, h.Lag, h.LastLag
+		secs[i], lastSecs[i], rates[i] = h.LagSeconds, h.LastLagSeconds, h.ConsumeTPS
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO topic_hour (series_id, at, first_at, last_at, max_offset, consumer_offset, lag, lag_seconds,
+		                        last_lag, last_lag_seconds, consume_tps)
+		SELECT * FROM unnest($1::int[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bigint[],
+		                     $6::bigint[], $7::bigint[], $8::float8[], $9::bigint[], $10::float8[], $11::float8[])
+		ON CONFLICT (series_id, at) DO UPDATE SET first_at = excluded.first_at, last_at = excluded.last_at,
+			max_offset = excluded.max_offset, consumer_offset = excluded.consumer_offset, lag = excluded.lag,
+			lag_seconds = excluded.lag_seconds, last_lag = excluded.last_lag,
+			last_lag_seconds = excluded.last_lag_seconds, consume_tps = excluded.consume_tps`,
+		ids, at, first, last, mx, cons, lag, secs, ll, lastSecs, rates)
+	if err != nil {
+		return fmt.Errorf("write hourly trends: %w", err)
+	}
+	return nil
 }
 
 // storedMinutes are the minute points of a topic's hour already stored: packed, and still

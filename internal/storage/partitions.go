@@ -51,7 +51,7 @@ var (
 // cuts it may still hold (partitions made before migration 0016), and its retention.
 type partitioned struct {
 	table  string
-	create *span  // nil: no new partitions (topic_hour, whose rows are only read and packed)
+	create *span  // how new partitions are cut
 	spans  []span // every cut a partition's name may have
 	keep   func(Retention) time.Duration
 }
@@ -61,7 +61,7 @@ var (
 		func(r Retention) time.Duration { return r.QueueSamples }}
 	topicMinuteTable = partitioned{"topic_minute", &hourly, []span{hourly, monthly},
 		func(r Retention) time.Duration { return r.TopicMinutes }}
-	topicHourTable = partitioned{"topic_hour", nil, []span{yearly},
+	topicHourTable = partitioned{"topic_hour", &daily, []span{daily, yearly},
 		func(r Retention) time.Duration { return r.TopicHours }}
 	queueChunkTable = partitioned{"queue_chunk", &daily, []span{daily},
 		func(r Retention) time.Duration { return r.QueueSamples }}

@@ -330,7 +330,7 @@ func saveSamples(ctx context.Context, tx pgx.Tx, c Cycle) error {
 		if _, err := packQueueSamples(ctx, tx, lateSamples, time.Time{}); err != nil {
 			return fmt.Errorf("late queue samples: %w", err)
 		}
-		if _, err := packTopicPoints(ctx, tx, latePoints, time.Time{}, time.Time{}, true); err != nil {
+		if _, err := packTopicPoints(ctx, tx, latePoints, time.Time{}, time.Time{}, c.At, true); err != nil {
 			return fmt.Errorf("late topic points: %w", err)
 		}
 	}
