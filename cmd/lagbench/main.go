@@ -182,6 +182,8 @@ type webFigures struct {
 	rounds        []time.Duration // per round, the slowest cluster's cycle
 	requests      string
 	groupsPerPage time.Duration
+	cycles        int  // steady-state cycles measured per cluster
+	partial       bool // fewer than asked for: the deadline came first
 }
 
 // measureWeb runs the web binary over the clusters: the time to its first page, the
@@ -259,14 +261,30 @@ func measureWeb(ctx context.Context, o options, dbURL string, cs []*cluster) (we
 			break
 		}
 		if time.Now().After(deadline) {
-			return w, fmt.Errorf("web did not complete %d cycles per cluster in time (seen %v); see %s", o.cycles, seen, logPath)
+			// Report what was measured: a run that cannot keep the interval says so with
+			// its figures, rather than nothing.
+			w.partial = true
+			w.stale = map[string]float64{}
+			for _, c := range cs {
+				w.stale[c.name] = m[`lagboard_poll_stale_groups{cluster="`+c.name+`"}`]
+			}
+			log.Printf("web did not complete %d cycles per cluster by the deadline (seen %v); reporting what it did; see %s", o.cycles, seen, logPath)
+			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	n := o.cycles
 	for _, c := range cs {
-		c.durations = per[c.name][:o.cycles]
+		n = min(n, len(per[c.name]))
 	}
-	for r := range o.cycles {
+	if n == 0 {
+		return w, fmt.Errorf("web completed no cycle after its first on some cluster (seen %v); see %s", seen, logPath)
+	}
+	w.cycles = n
+	for _, c := range cs {
+		c.durations = per[c.name][:n]
+	}
+	for r := range n {
 		var worst time.Duration
 		for _, c := range cs {
 			worst = max(worst, c.durations[r])
@@ -547,7 +565,10 @@ func report(o options, load string, cs []*cluster, w webFigures, s stored, c com
 	p("machine: %s; load average before the run: %s", machine(), load)
 	p("")
 	p("web: first page %s after exec; resident memory %.1f MB (peak %.1f MB) after %d cycles per cluster",
-		w.firstPage.Round(time.Millisecond), float64(w.rss)/1e6, float64(w.peakRSS)/1e6, o.cycles+1)
+		w.firstPage.Round(time.Millisecond), float64(w.rss)/1e6, float64(w.peakRSS)/1e6, w.cycles+1)
+	if w.partial {
+		p("  PARTIAL: %d of the %d cycles asked for completed on every cluster by the deadline", w.cycles, o.cycles)
+	}
 	for _, cl := range cs {
 		sorted := slices.Clone(cl.durations)
 		slices.Sort(sorted)
