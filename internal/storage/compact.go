@@ -68,8 +68,7 @@ func CompactHistory(ctx context.Context, db interface {
 		for _, part := range parts {
 			// topic_hour's yearly partitions, from before migration 0016, are no longer
 			// written: they are packed whatever they hold.
-			legacy := t.table == topicHourTable.table && part.to.Sub(part.from) > 24*time.Hour
-			if !legacy && part.to.After(frontier) {
+			if !(t.table == topicHourTable.table && part.yearly()) && part.to.After(frontier) {
 				break
 			}
 			res.Partition = part.name
@@ -158,7 +157,10 @@ func compactBatch(ctx context.Context, tx pgx.Tx, t partitioned, part partition,
 			add[k] = append(add[k], h)
 		}
 		res.Chunks = len(add)
-		err = packHours(ctx, tx, add, false)
+		// A daily partition's rows are the newest rollups (saveRollups writes every one
+		// there while the partition exists); those of the yearly partitions from before
+		// migration 0016 are older than what topic_day holds.
+		err = packHours(ctx, tx, add, !part.yearly())
 	}
 	if err != nil {
 		return err

@@ -258,7 +258,7 @@ func saveRollups(ctx context.Context, tx pgx.Tx, add map[chunkKey][]HourPoint, n
 			part = partition{name: topicHourTable.table + "_p" + k.start.Format(daily.layout), from: k.start, to: daily.next(k.start)}
 			parts, ok = append(parts, part), true
 		}
-		if !ok || part.to.Sub(part.from) > 24*time.Hour {
+		if !ok || part.yearly() {
 			direct[k] = add[k]
 			continue
 		}

@@ -79,6 +79,10 @@ type partition struct {
 	from, to time.Time
 }
 
+// yearly reports whether the partition is cut by year: topic_hour's from before migration
+// 0016, whose rows are no longer written.
+func (p partition) yearly() bool { return p.to.Sub(p.from) > 31*24*time.Hour }
+
 // parse reads a partition's range from its name; ok is false for a name not of this table.
 func (p partitioned) parse(name string) (partition, bool) {
 	suffix, found := strings.CutPrefix(name, p.table+"_p")
