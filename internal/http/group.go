@@ -29,7 +29,7 @@ var chartRanges = []chartRange{
 	{"6h", "6 hours", 6 * time.Hour, time.Minute},
 	{"24h", "24 hours", 24 * time.Hour, 2 * time.Minute},
 	{"7d", "7 days", 7 * 24 * time.Hour, 10 * time.Minute},
-	{"30d", "30 days", 30 * 24 * time.Hour, 30 * time.Minute},
+	{"30d", "30 days", 30 * 24 * time.Hour, time.Hour},
 }
 
 func parseRange(v string) (chartRange, error) {

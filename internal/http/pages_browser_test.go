@@ -68,7 +68,7 @@ func TestBrowserChartRanges(t *testing.T) {
 		!document.getElementById("range-6h").hasAttribute("aria-current")`)
 
 	run(chromedp.Click(chromedp.ID("range-30d")))
-	waitFor("the 30 d chart in place", `window.lagboardMark === 1 && `+drawn("?range=30d", "1440"))
+	waitFor("the 30 d chart in place", `window.lagboardMark === 1 && `+drawn("?range=30d", "720"))
 	waitFor("the 30 d chart's ticks are days, apart", `(() => { const c = document.getElementById("lag-chart");
 		const ticks = c.dataset.xticks.split("|");
 		return parseInt(c.dataset.xgap, 10) >= 90 && ticks.length >= 3 && new Set(ticks).size === ticks.length &&

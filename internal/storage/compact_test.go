@@ -369,3 +369,57 @@ func TestHourlyTrendsPackedOnceADay(t *testing.T) {
 	}
 	diffReads(t, before, h.reads(t, pool, h.end.Add(time.Minute)))
 }
+
+// TestHourlyBucketsReadFromRollups: a chart of whole-hour buckets drawn from the hourly
+// rollups (and the minute points of the hours not rolled up yet) is the chart drawn from
+// every minute point, before and after the minute points are packed.
+func TestHourlyBucketsReadFromRollups(t *testing.T) {
+	ctx := context.Background()
+	pool := stacktest.DB(t)
+	start := time.Date(2026, 3, 2, 1, 43, 20, 0, time.UTC)
+	h := writeHistory(t, pool, start, 5*time.Hour)
+	// Every hour but the last is rolled up, as compaction would have by then.
+	rolledUpTo := h.end.Truncate(time.Hour)
+	if _, err := storage.RollupHours(ctx, pool, start.Add(-48*time.Hour), rolledUpTo); err != nil {
+		t.Fatal(err)
+	}
+	read := func(now time.Time) string {
+		t.Helper()
+		var b strings.Builder
+		for _, span := range []time.Duration{6 * time.Hour, 30 * 24 * time.Hour} {
+			to := now.Truncate(time.Hour).Add(time.Hour)
+			hist, err := storage.LagHistory(ctx, pool, h.groups, to.Add(-span), to, time.Hour, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range h.groups {
+				for _, p := range hist[g] {
+					if p.Lag != nil || p.Seconds != nil {
+						fmt.Fprintf(&b, "%s %s %s %v %v\n", span, g.Group, p.At.Format(time.RFC3339Nano), deref(p.Lag), deref(p.Seconds))
+					}
+				}
+			}
+		}
+		return b.String()
+	}
+	for _, now := range []time.Time{h.end.Add(time.Minute), h.end.Add(3 * time.Hour)} {
+		fromRollups := read(now)
+		restore := storage.ReadHourlyFromMinutes()
+		fromMinutes := read(now)
+		restore()
+		if strings.Count(fromMinutes, "\n") < 10 {
+			t.Fatalf("at %s only %d points read", now, strings.Count(fromMinutes, "\n"))
+		}
+		if fromRollups != fromMinutes {
+			t.Errorf("at %s, from the rollups:\n%s\nfrom the minute points:\n%s", now, fromRollups, fromMinutes)
+		}
+	}
+	compactAll(t, pool, h.end.Add(3*time.Hour), 500)
+	now := h.end.Add(3 * time.Hour)
+	fromRollups := read(now)
+	restore := storage.ReadHourlyFromMinutes()
+	defer restore()
+	if fromMinutes := read(now); fromRollups != fromMinutes {
+		t.Errorf("packed, from the rollups:\n%s\nfrom the minute points:\n%s", fromRollups, fromMinutes)
+	}
+}

@@ -20,7 +20,7 @@ var chartRanges = []struct {
 	{"6h", 6 * time.Hour, time.Minute},
 	{"24h", 24 * time.Hour, 2 * time.Minute},
 	{"7d", 7 * 24 * time.Hour, 10 * time.Minute},
-	{"30d", 30 * 24 * time.Hour, 30 * time.Minute},
+	{"30d", 30 * 24 * time.Hour, time.Hour},
 	{"90d", 90 * 24 * time.Hour, 6 * time.Hour},
 }
 

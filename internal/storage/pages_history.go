@@ -26,6 +26,15 @@ type LagPoint struct {
 	Seconds *float64
 }
 
+// rollupLag is how far back from the current hour LagHistory reads minute points besides
+// the hourly rollups: an hour is rolled up when compaction packs it, a quarter of an hour
+// after it ends, or later when compaction has fallen behind.
+const rollupLag = 6 * time.Hour
+
+// hourlyReads lets windows of hourly buckets read the rollups; off only in the test that
+// compares both ways of reading.
+var hourlyReads = true
+
 // LagHistory returns, for every group of keys that has history, its lag in buckets of step
 // from from to to, as seen up to now. Windows within the retention of per-minute points read
 // the minute points (single rows in topic_minute, packed in topic_chunk); longer ones read
@@ -43,7 +52,18 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 	for i, k := range keys {
 		ids[i], groups[i] = k.ClusterID, k.Group
 	}
-	long := to.Sub(from) > DefaultRetention.TopicMinutes+time.Hour
+	// Buckets of whole hours, on the hour, are what the hourly rollups hold: their highest
+	// values and their last, each at its own time, the two points a bucket's resampling
+	// keeps of its minute points. Such windows read the rollups, and minute points only
+	// after the last rollup (the hours not rolled up yet): 720 minute points an hour fewer
+	// to read for each day shown. Windows past the retention of minute points read
+	// nothing else.
+	long := to.Sub(from) > DefaultRetention.TopicMinutes+time.Hour ||
+		(hourlyReads && step >= time.Hour && step%time.Hour == 0 && from.Equal(hour(from)))
+	tail := hour(now).Add(-rollupLag)
+	if tail.Before(from) {
+		tail = from
+	}
 	// The stored rows that can hold the last observation before the window (single rows, or
 	// the packed rows before it: a packed row may hold only later points), then those that
 	// can hold points in the window. An hourly rollup is two observations: the highest values
@@ -55,14 +75,22 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 			UNION ALL
 			(SELECT 'c', c.hour, c.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_chunk c
 			 WHERE c.series_id = s.id AND c.hour > $3::timestamptz - interval '1 hour' AND c.hour < $4)`
+	args := []any{ids, groups, from, to}
 	if long {
+		args = append(args, tail)
 		window = `
 			UNION ALL
 			(SELECT 'h', h.at, NULL, h.lag, h.lag_seconds, h.first_at, h.last_at, h.last_lag, h.last_lag_seconds FROM topic_hour h
 			 WHERE h.series_id = s.id AND h.at >= $3::timestamptz - interval '1 hour' AND h.at < $4)
 			UNION ALL
 			(SELECT 'd', d.day, d.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_day d
-			 WHERE d.series_id = s.id AND d.day > $3::timestamptz - interval '1 hour' - interval '1 day' AND d.day < $4)`
+			 WHERE d.series_id = s.id AND d.day > $3::timestamptz - interval '1 hour' - interval '1 day' AND d.day < $4)
+			UNION ALL
+			(SELECT 'm', m.at, NULL, m.lag, m.lag_seconds, NULL, NULL, NULL, NULL FROM topic_minute m
+			 WHERE m.series_id = s.id AND m.at >= $5 AND m.at < $4)
+			UNION ALL
+			(SELECT 'c', c.hour, c.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_chunk c
+			 WHERE c.series_id = s.id AND c.hour > $5::timestamptz - interval '1 hour' AND c.hour < $4)`
 	}
 	rows, err := db.Query(ctx, `
 		WITH s AS (
@@ -85,7 +113,7 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 			(SELECT 'd', d.day, d.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_day d
 			 WHERE d.series_id = s.id AND d.day < $3 ORDER BY d.day DESC LIMIT 3)`+window+`
 		) p
-		ORDER BY s.id`, ids, groups, from, to)
+		ORDER BY s.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lag history: %w", err)
 	}
@@ -239,13 +267,20 @@ func (s *storedSeries) walk(from, to time.Time, step time.Duration, long bool) *
 		}
 	}
 	if long {
+		var rolled time.Time // the end of the last hour rolled up
 		for _, h := range hours {
+			rolled = h.Hour.Add(time.Hour)
 			if h.Hour.Before(from.Add(-time.Hour)) || !h.Hour.Before(to) {
 				continue
 			}
 			in = append(in, historyPoint{at: h.FirstAt, lag: h.Lag, secs: h.LagSeconds})
 			if h.LastAt.After(h.FirstAt) {
 				in = append(in, historyPoint{at: h.LastAt, lag: h.LastLag, secs: h.LastLagSeconds})
+			}
+		}
+		for _, m := range minutes {
+			if !m.At.Before(rolled) && !m.At.Before(from) && m.At.Before(to) {
+				in = append(in, historyPoint{at: m.At, lag: m.Lag, secs: m.LagSeconds})
 			}
 		}
 		kept := in[:0]
