@@ -330,7 +330,7 @@ func BenchmarkHistoryWorstCase(b *testing.B) {
 		return percentile(d, .5), percentile(d, .99)
 	}
 	_, p99chart := read("group chart, 30 d", func(i int) []storage.GroupKey { return readers[i%len(readers) : i%len(readers)+1] },
-		30*24*time.Hour, 30*time.Minute, 200)
+		30*24*time.Hour, time.Hour, 200)
 	read("group chart, 90 d", func(i int) []storage.GroupKey { return readers[i%len(readers) : i%len(readers)+1] },
 		90*24*time.Hour, 6*time.Hour, 200)
 	_, p99spark := read("groups page sparklines, 100 groups, 1 h", func(i int) []storage.GroupKey {
