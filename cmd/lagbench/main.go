@@ -45,7 +45,7 @@ type options struct {
 	groups, clusters, queues, perTopic, messages int
 	cycles, sample                               int
 	interval                                     time.Duration
-	web                                          string
+	web, profile                                 string
 	skipMQAdmin, keep                            bool
 }
 
@@ -61,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.interval, "interval", 10*time.Second, "poll interval of the web process")
 	flag.StringVar(&o.web, "web", "bin/web", "the web binary to measure")
 	flag.BoolVar(&o.skipMQAdmin, "skip-mqadmin", false, "measure Lagboard only")
+	flag.StringVar(&o.profile, "profile", "", "write a CPU profile of web over the measured cycles to this file (and its heap to file.heap)")
 	flag.BoolVar(&o.keep, "keep", false, "leave the stack running at the end, until Ctrl-C")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -191,21 +192,24 @@ type webFigures struct {
 // polled everything several times.
 func measureWeb(ctx context.Context, o options, dbURL string, cs []*cluster) (webFigures, error) {
 	var w webFigures
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return w, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	logPath := filepath.Join(os.TempDir(), "lagbench-web.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return w, err
 	}
 	defer logFile.Close()
+	debugAddr, err := freeAddr()
+	if err != nil {
+		return w, err
+	}
 	cmd := exec.CommandContext(ctx, o.web)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LAGBOARD_CLUSTERS="+clustersEnv(cs), "LAGBOARD_ADDR="+addr,
-		"LAGBOARD_ANONYMOUS_READ=true", "LAGBOARD_POLL_INTERVAL="+o.interval.String(), "LAGBOARD_LOG_LEVEL=warn")
+		"LAGBOARD_ANONYMOUS_READ=true", "LAGBOARD_POLL_INTERVAL="+o.interval.String(), "LAGBOARD_LOG_LEVEL=warn",
+		"LAGBOARD_DEBUG_ADDR="+debugAddr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -231,6 +235,15 @@ func measureWeb(ctx context.Context, o options, dbURL string, cs []*cluster) (we
 	}
 	log.Printf("web served its first page %s after exec", w.firstPage.Round(time.Millisecond))
 
+	// The profile covers the measured cycles: it starts now (the first cycle with it, as
+	// the whole first cycle cannot be told apart) and lasts as long as they should.
+	profiled := make(chan error, 1)
+	if o.profile != "" {
+		secs := int(max(time.Duration(o.cycles+1)*o.interval, 10*time.Second) / time.Second)
+		go func() {
+			profiled <- fetchTo("http://"+debugAddr+"/debug/pprof/profile?seconds="+strconv.Itoa(secs), o.profile)
+		}()
+	}
 	// Each cluster's first cycle meets every group for the first time; the cycles after it
 	// are the steady state measured.
 	seen := map[string]float64{}
@@ -292,6 +305,15 @@ func measureWeb(ctx context.Context, o options, dbURL string, cs []*cluster) (we
 		w.rounds = append(w.rounds, worst)
 	}
 	w.rss, w.peakRSS = memoryOf(cmd.Process.Pid)
+	if o.profile != "" {
+		if err := fetchTo("http://"+debugAddr+"/debug/pprof/heap", o.profile+".heap"); err != nil {
+			return w, err
+		}
+		if err := <-profiled; err != nil {
+			return w, err
+		}
+		log.Printf("CPU profile in %s, heap in %s.heap: go tool pprof -top %s %s", o.profile, o.profile, o.web, o.profile)
+	}
 	// One page of the groups list over every cluster, as someone opening the dashboard.
 	t := time.Now()
 	if resp, err := http.Get(base + "/groups?sort=lag&dir=desc"); err == nil {
@@ -300,6 +322,37 @@ func measureWeb(ctx context.Context, o options, dbURL string, cs []*cluster) (we
 		w.groupsPerPage = time.Since(t)
 	}
 	return w, nil
+}
+
+// freeAddr is a loopback address free at the moment.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// fetchTo saves what url answers to path.
+func fetchTo(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 var metricLine = regexp.MustCompile(`^(lagboard_poll_[a-z_]+\{cluster="[^"]+"\}) ([0-9.e+-]+)$`)

@@ -124,6 +124,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	for _, p := range clusters.pollers {
 		g.Go(func() error { return p.Run(gctx) })
 	}
+	if cfg.DebugAddr != "" {
+		dbg, err := debugServer(cfg.DebugAddr, logger)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return dbg.serve(gctx) })
+	}
 	compactor := poller.NewCompactor(poller.CompactorConfig{Pool: pool, Logger: logger})
 	g.Go(func() error { return compactor.Run(gctx) })
 	g.Go(func() error {

@@ -42,6 +42,9 @@ type Config struct {
 	MetricsToken string
 	// Alerts configures alerting and time to drain (see alerts.go).
 	Alerts Alerts
+	// DebugAddr, when set, is a second listener serving Go's profiles under /debug/pprof/,
+	// unauthenticated: a loopback address only (LAGBOARD_DEBUG_ADDR).
+	DebugAddr string
 }
 
 // Cluster is one RocketMQ cluster, reached through its name servers.
@@ -62,6 +65,7 @@ const (
 	EnvShutdownTimeout = "LAGBOARD_SHUTDOWN_TIMEOUT"
 	EnvStartupTimeout  = "LAGBOARD_STARTUP_TIMEOUT"
 	EnvMetricsToken    = "LAGBOARD_METRICS_TOKEN"
+	EnvDebugAddr       = "LAGBOARD_DEBUG_ADDR"
 )
 
 var clusterName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -77,6 +81,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Addr:                orDefault(getenv(EnvAddr), "127.0.0.1:8080"),
 		DatabaseURL:         strings.TrimSpace(getenv(EnvDatabaseURL)),
 		MetricsToken:        strings.TrimSpace(getenv(EnvMetricsToken)),
+		DebugAddr:           strings.TrimSpace(getenv(EnvDebugAddr)),
 		ShutdownTimeout:     15 * time.Second,
 		StartupCheckTimeout: 10 * time.Second,
 	}
@@ -85,6 +90,14 @@ func Load(getenv func(string) string) (Config, error) {
 		bad(EnvAddr, "%q is not host:port (for example 127.0.0.1:8080 or :8080)", cfg.Addr)
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		bad(EnvAddr, "port %q is not a number from 0 to 65535", port)
+	}
+
+	if cfg.DebugAddr != "" {
+		if host, _, err := net.SplitHostPort(cfg.DebugAddr); err != nil {
+			bad(EnvDebugAddr, "%q is not host:port (for example 127.0.0.1:6060)", cfg.DebugAddr)
+		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			bad(EnvDebugAddr, "%q is not a loopback address: the profiles are served to anyone who can reach it", cfg.DebugAddr)
+		}
 	}
 
 	if cfg.DatabaseURL == "" {

@@ -233,7 +233,7 @@ func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time
 	if len(c.queues) > 0 && expiredKnown && st.MessageModel != "BROADCASTING" {
 		st.Expired = &expired
 	}
-	if len(g.stats) > 0 {
+	if len(g.stats) > 0 && len(g.derived) == 0 {
 		st.ConsumeTPS = &tps
 	}
 	popFigures(g, st)

@@ -46,10 +46,12 @@ func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 		}
 	}
 
+	began := time.Now() // elapsed time, whatever the configured clock says
 	cctx, cancel := context.WithTimeout(ctx, p.cfg.CycleTimeout)
 	f, err := p.fetch(cctx, now)
 	cancel()
-	rep.Requests = p.admin.take()
+	rep.Fetch = time.Since(began)
+	rep.Requests, rep.RequestTime = p.admin.take()
 	cycle := storage.Cycle{ClusterID: p.cfg.ClusterID, At: now, Stale: rep.Stale}
 	if err != nil {
 		rep.Err = err
@@ -122,9 +124,11 @@ func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 	}
 	cycle.GroupDrains, cycle.TopicDrains = p.drains(calcs, rep.Stale, now)
 	rep.Groups, rep.Queues = len(cycle.Groups), len(cycle.Queues)
+	stored := time.Now()
 	if err := p.store(ctx, w, cycle, pend); err != nil {
 		rep.Err = err
 	}
+	rep.Store = time.Since(stored)
 	return rep
 }
 

@@ -31,6 +31,9 @@ type fetched struct {
 	topics map[string]map[string]mqadmin.TopicStats
 	// storeTimes holds the store time of the first unconsumed message of queues behind.
 	storeTimes map[spanKey]time.Time
+	// topicsRead holds the topic stats read this cycle to derive progress (wide.go), by
+	// broker and topic: fresh, so not asked again.
+	topicsRead map[string]map[string]mqadmin.TopicStats
 }
 
 // groupData is what one cycle read of a group.
@@ -39,7 +42,10 @@ type groupData struct {
 	stats map[string]mqadmin.ConsumeStats // by broker name, for brokers that answered
 	errs  map[string]error                // by broker name, for brokers that did not
 	wide  map[string]bool                 // brokers whose stats came from the broker-wide answer
-	conn  *mqadmin.ConsumerConnection     // nil when unknown
+	// derived holds the brokers whose stats were derived from their offset table (wide.go):
+	// no consume rate, no last consumed time.
+	derived map[string]bool
+	conn    *mqadmin.ConsumerConnection // nil when unknown
 	// online is false when a broker answered that no client of the group is connected.
 	online bool
 	// connKnown is true when some broker answered the connection request.
@@ -105,7 +111,7 @@ func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	f.found = p.discoverGroups(ctx, f)
 	for _, g := range f.found.sortedNames() {
 		f.groups[g] = &groupData{name: g, stats: map[string]mqadmin.ConsumeStats{}, errs: map[string]error{},
-			wide: map[string]bool{}}
+			wide: map[string]bool{}, derived: map[string]bool{}}
 	}
 	// Every group's progress, one request per broker; a group the answers do not cover
 	// is asked on its own.
@@ -123,6 +129,7 @@ func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 			}
 			inner.Wait()
 			p.connections(ctx, f, g, now)
+			dropUnsubscribed(g)
 			for _, b := range f.brokers {
 				if needPullOffsets(f, b, g) {
 					inner.Go(func() { p.fetchStats(ctx, b, g, "") })
@@ -293,6 +300,10 @@ func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched, now time.Time)
 	}
 	for _, b := range f.brokers {
 		for topic, fresh := range want[b.name] {
+			if ts, ok := f.topicsRead[b.name][topic]; ok {
+				keep(b.name, topic, extentMemo{stats: ts, at: now})
+				continue
+			}
 			if m, ok := p.extents[b.name][topic]; ok && !fresh &&
 				!refreshDue(b.name+"/"+topic, m.at, now, p.cycleNo, p.cfg.ConnectionsRefresh, p.cfg.Interval) {
 				keep(b.name, topic, m)

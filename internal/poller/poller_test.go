@@ -26,6 +26,8 @@ type fixture struct {
 	clusterID int64
 	poller    *poller.Poller
 	now       time.Time
+	// configure, when set, changes the configuration of the pollers newPoller makes.
+	configure func(*poller.Config)
 }
 
 // advance moves the poller's clock forward.
@@ -49,13 +51,17 @@ func newFixture(t testing.TB, version string) *fixture {
 // newPoller returns a poller of the fixture's cluster on the fixture's clock: another
 // replica's, or the same one's after a restart.
 func (f *fixture) newPoller(pool *pgxpool.Pool) *poller.Poller {
-	return poller.New(poller.Config{
+	cfg := poller.Config{
 		Cluster: "local", ClusterID: f.clusterID, NamesrvAddrs: []string{f.rmq.NamesrvAddr},
 		Admin: f.admin, Pool: pool, Interval: 10 * time.Second,
 		Health: poller.HealthRules{Window: 10 * time.Minute, StallAfter: time.Minute},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Now:    func() time.Time { return f.now },
-	})
+	}
+	if f.configure != nil {
+		f.configure(&cfg)
+	}
+	return poller.New(cfg)
 }
 
 func (f *fixture) poll(t testing.TB) poller.Report {

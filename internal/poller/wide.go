@@ -11,9 +11,11 @@ import (
 // brokerWide is one broker's answer to GET_BROKER_CONSUME_STATS: every group's progress in
 // one request instead of one per group.
 type brokerWide struct {
-	groups map[string]mqadmin.ConsumeStats // each group's topics, merged
-	topics map[string]map[string]bool      // group → topics answered
-	err    error
+	groups  map[string]mqadmin.ConsumeStats // each group's topics, merged
+	topics  map[string]map[string]bool      // group → topics answered
+	err     error
+	derived bool                          // built from the offset table and topic stats (deriveWide)
+	read    map[string]mqadmin.TopicStats // the topic stats it was built from, by topic
 }
 
 // fetchBrokerWide asks every broker for the progress of all its groups at once. The call
@@ -24,6 +26,21 @@ func (p *Poller) fetchBrokerWide(ctx context.Context, f *fetched) map[string]*br
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, b := range f.brokers {
+		if offs, ok := f.offsets[b.name]; ok && len(offs.Groups()) > p.cfg.DeriveAbove {
+			wg.Go(func() {
+				w := p.deriveWide(ctx, f, b, offs)
+				mu.Lock()
+				out[b.name] = w
+				if w.read != nil {
+					if f.topicsRead == nil {
+						f.topicsRead = map[string]map[string]mqadmin.TopicStats{}
+					}
+					f.topicsRead[b.name] = w.read
+				}
+				mu.Unlock()
+			})
+			continue
+		}
 		wg.Go(func() {
 			var all mqadmin.BrokerConsumeStats
 			err := b.doLong(ctx, func(ctx context.Context) (err error) {
@@ -54,6 +71,87 @@ func (p *Poller) fetchBrokerWide(ctx context.Context, f *fetched) map[string]*br
 	}
 	wg.Wait()
 	return out
+}
+
+// deriveWide builds what GET_BROKER_CONSUME_STATS would answer from the broker's offset
+// table and the max offsets of the topics in it, as the broker itself computes that answer:
+// every queue of each topic a group has committed on, its committed offset or 0 where it has
+// none, and on 5.1 and later its pull offset. The consume rate and the last consumed
+// message's store time, which the broker reads from its statistics and its commit log for
+// every queue, are left unknown. Topics whose stats the broker did not give are left out,
+// so the groups on them are asked on their own (statsFromWide).
+func (p *Poller) deriveWide(ctx context.Context, f *fetched, b *brokerPool, offs mqadmin.BrokerOffsets) *brokerWide {
+	topics := map[string]bool{}
+	for gt := range offs.Committed {
+		topics[gt.Topic] = true
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		read = make(map[string]mqadmin.TopicStats, len(topics))
+	)
+	for topic := range topics {
+		wg.Go(func() {
+			var ts mqadmin.TopicStats
+			if b.do(ctx, func(ctx context.Context) (err error) {
+				ts, err = p.admin.TopicStats(ctx, b.addr, topic)
+				return err
+			}) != nil {
+				return
+			}
+			mu.Lock()
+			read[topic] = ts
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if e := b.failure(); e != nil && len(read) == 0 {
+		return &brokerWide{err: e}
+	}
+	pull := pullOffsetsOn(f.version[b.name])
+	w := &brokerWide{groups: map[string]mqadmin.ConsumeStats{}, topics: map[string]map[string]bool{}, derived: true, read: read}
+	for gt, committed := range offs.Committed {
+		ts, ok := read[gt.Topic]
+		if !ok {
+			continue
+		}
+		st, ok := w.groups[gt.Group]
+		if !ok {
+			st = mqadmin.ConsumeStats{Offsets: map[mqadmin.MessageQueue]mqadmin.OffsetWrapper{}}
+			w.groups[gt.Group], w.topics[gt.Group] = st, map[string]bool{}
+		}
+		for mq, ext := range ts.Offsets {
+			o := mqadmin.OffsetWrapper{BrokerOffset: max(ext.MaxOffset, 0), ConsumerOffset: max(committed[mq.QueueID], 0)}
+			if pull {
+				o.PullOffset, o.HasPullOffset = o.ConsumerOffset, true
+				if po, ok := offs.Pull[gt][mq.QueueID]; ok {
+					o.PullOffset = max(o.PullOffset, po)
+				}
+			}
+			st.Offsets[mq] = o
+		}
+		w.topics[gt.Group][gt.Topic] = true
+	}
+	return w
+}
+
+// dropUnsubscribed removes from derived progress the topics a group's online clients do
+// not subscribe to, as the broker leaves them out of its own answers: a topic the group
+// once committed on and no longer reads is not its backlog.
+func dropUnsubscribed(g *groupData) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.conn == nil || !g.online || len(g.conn.Subscriptions) == 0 {
+		return
+	}
+	for broker := range g.derived {
+		st := g.stats[broker]
+		for mq := range st.Offsets {
+			if _, ok := g.conn.Subscriptions[mq.Topic]; !ok {
+				delete(st.Offsets, mq)
+			}
+		}
+	}
 }
 
 // committedTopics indexes the brokers' offset tables: broker → group → topics the group
@@ -106,6 +204,9 @@ func statsFromWide(w *brokerWide, committed map[string]map[string][]string, b *b
 	g.mu.Lock()
 	g.stats[b.name] = st
 	g.wide[b.name] = true
+	if w.derived {
+		g.derived[b.name] = true
+	}
 	g.mu.Unlock()
 	return true
 }
@@ -117,7 +218,7 @@ func statsFromWide(w *brokerWide, committed map[string]map[string][]string, b *b
 func needPullOffsets(f *fetched, b *brokerPool, g *groupData) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.wide[b.name] || !g.online || g.conn == nil || broadcasting(g.conn.MessageModel) ||
+	if !g.wide[b.name] || g.derived[b.name] || !g.online || g.conn == nil || broadcasting(g.conn.MessageModel) ||
 		!strings.EqualFold(g.conn.ConsumeType, "CONSUME_PASSIVELY") || !pullOffsetsOn(f.version[b.name]) {
 		return false
 	}
