@@ -76,7 +76,8 @@ func (p *Poller) fetchBrokerWide(ctx context.Context, f *fetched) map[string]*br
 // deriveWide builds what GET_BROKER_CONSUME_STATS would answer from the broker's offset
 // table and the max offsets of the topics in it, as the broker itself computes that answer:
 // every queue of each topic a group has committed on, its committed offset or 0 where it has
-// none, and on 5.1 and later its pull offset. The consume rate and the last consumed
+// none. Pull offsets, as with that request, are asked of the groups that need them
+// (needPullOffsets). The consume rate and the last consumed
 // message's store time, which the broker reads from its statistics and its commit log for
 // every queue, are left unknown. Topics whose stats the broker did not give are left out,
 // so the groups on them are asked on their own (statsFromWide).
@@ -108,7 +109,6 @@ func (p *Poller) deriveWide(ctx context.Context, f *fetched, b *brokerPool, offs
 	if e := b.failure(); e != nil && len(read) == 0 {
 		return &brokerWide{err: e}
 	}
-	pull := pullOffsetsOn(f.version[b.name])
 	w := &brokerWide{groups: map[string]mqadmin.ConsumeStats{}, topics: map[string]map[string]bool{}, derived: true, read: read}
 	for gt, committed := range offs.Committed {
 		ts, ok := read[gt.Topic]
@@ -121,14 +121,7 @@ func (p *Poller) deriveWide(ctx context.Context, f *fetched, b *brokerPool, offs
 			w.groups[gt.Group], w.topics[gt.Group] = st, map[string]bool{}
 		}
 		for mq, ext := range ts.Offsets {
-			o := mqadmin.OffsetWrapper{BrokerOffset: max(ext.MaxOffset, 0), ConsumerOffset: max(committed[mq.QueueID], 0)}
-			if pull {
-				o.PullOffset, o.HasPullOffset = o.ConsumerOffset, true
-				if po, ok := offs.Pull[gt][mq.QueueID]; ok {
-					o.PullOffset = max(o.PullOffset, po)
-				}
-			}
-			st.Offsets[mq] = o
+			st.Offsets[mq] = mqadmin.OffsetWrapper{BrokerOffset: max(ext.MaxOffset, 0), ConsumerOffset: max(committed[mq.QueueID], 0)}
 		}
 		w.topics[gt.Group][gt.Topic] = true
 	}
@@ -218,7 +211,7 @@ func statsFromWide(w *brokerWide, committed map[string]map[string][]string, b *b
 func needPullOffsets(f *fetched, b *brokerPool, g *groupData) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.wide[b.name] || g.derived[b.name] || !g.online || g.conn == nil || broadcasting(g.conn.MessageModel) ||
+	if !g.wide[b.name] || !g.online || g.conn == nil || broadcasting(g.conn.MessageModel) ||
 		!strings.EqualFold(g.conn.ConsumeType, "CONSUME_PASSIVELY") || !pullOffsetsOn(f.version[b.name]) {
 		return false
 	}

@@ -26,9 +26,10 @@ type LagPoint struct {
 	Seconds *float64
 }
 
-// rollupLag is how far back from the current hour LagHistory reads minute points besides
-// the hourly rollups: an hour is rolled up when compaction packs it, a quarter of an hour
-// after it ends, or later when compaction has fallen behind.
+// rollupLag is how far back from the current hour LagHistory reads minute points instead
+// of the hourly rollups: compaction rolls an hour up a quarter of an hour after it ends (or
+// later when it has fallen behind), and an hour still getting points, from a write of late
+// points, has a rollup of part of it.
 const rollupLag = 6 * time.Hour
 
 // hourlyReads lets windows of hourly buckets read the rollups; off only in the test that
@@ -145,7 +146,7 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 	}
 	var finished []*seriesWalk
 	for _, st := range stored {
-		if w := st.walk(from, to, step, long); len(w.points) > 0 {
+		if w := st.walk(from, to, step, long, tail); len(w.points) > 0 {
 			finished = append(finished, w)
 		}
 	}
@@ -233,10 +234,11 @@ func copyOf[T any](p *T) *T {
 }
 
 // walk picks the points LagHistory resamples: the last observation before the window and
-// the points in it, two per bucket when buckets are longer than a minute (the highest values
+// the points in it (in long windows the hourly rollups before tail and the minute points
+// after it), two per bucket when buckets are longer than a minute (the highest values
 // at the bucket's first point, the last values at its last), which is all the resampling
 // needs.
-func (s *storedSeries) walk(from, to time.Time, step time.Duration, long bool) *seriesWalk {
+func (s *storedSeries) walk(from, to time.Time, step time.Duration, long bool, tail time.Time) *seriesWalk {
 	w := &seriesWalk{id: s.id, key: s.key, retry: s.retry}
 	minutes := sortDedup(s.minutes, pointAt)
 	hours := mergeByTime(sortDedup(s.loose, hourAt), sortDedup(s.hours, hourAt), hourAt)
@@ -267,10 +269,17 @@ func (s *storedSeries) walk(from, to time.Time, step time.Duration, long bool) *
 		}
 	}
 	if long {
-		var rolled time.Time // the end of the last hour rolled up
+		// Rollups before the tail; after it, minute points where there are any: the rollup
+		// of an hour that is still getting points (from a write of late points) holds only
+		// part of it.
+		minuteHours := map[time.Time]bool{}
+		for _, m := range minutes {
+			if !m.At.Before(tail) {
+				minuteHours[hour(m.At)] = true
+			}
+		}
 		for _, h := range hours {
-			rolled = h.Hour.Add(time.Hour)
-			if h.Hour.Before(from.Add(-time.Hour)) || !h.Hour.Before(to) {
+			if h.Hour.Before(from.Add(-time.Hour)) || !h.Hour.Before(to) || (!h.Hour.Before(tail) && minuteHours[h.Hour]) {
 				continue
 			}
 			in = append(in, historyPoint{at: h.FirstAt, lag: h.Lag, secs: h.LagSeconds})
@@ -279,7 +288,7 @@ func (s *storedSeries) walk(from, to time.Time, step time.Duration, long bool) *
 			}
 		}
 		for _, m := range minutes {
-			if !m.At.Before(rolled) && !m.At.Before(from) && m.At.Before(to) {
+			if !m.At.Before(tail) && !m.At.Before(from) && m.At.Before(to) {
 				in = append(in, historyPoint{at: m.At, lag: m.Lag, secs: m.LagSeconds})
 			}
 		}
