@@ -36,9 +36,11 @@ func Plural(n int, one, many string) string {
 	return fmt.Sprintf("%s %s", Thousands(int64(n)), many)
 }
 
-// Duration formats a span: "45 s", "12 min", "3 h 5 min", "2 d 4 h".
+// Duration formats a span: "< 1 s", "45 s", "12 min", "3 h 5 min", "2 d 4 h".
 func Duration(d time.Duration) string {
 	switch {
+	case d > 0 && d < time.Second:
+		return "< 1 s" // something waits: "0 s" would read as nothing
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:

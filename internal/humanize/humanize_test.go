@@ -17,7 +17,7 @@ func TestThousands(t *testing.T) {
 
 func TestDuration(t *testing.T) {
 	tests := map[time.Duration]string{
-		0: "0 s", 45 * time.Second: "45 s", 12 * time.Minute: "12 min", 3 * time.Hour: "3 h",
+		0: "0 s", 400 * time.Millisecond: "< 1 s", time.Second: "1 s", 45 * time.Second: "45 s", 12 * time.Minute: "12 min", 3 * time.Hour: "3 h",
 		3*time.Hour + 5*time.Minute: "3 h 5 min", 52 * time.Hour: "2 d 4 h", 48 * time.Hour: "2 d",
 	}
 	for d, want := range tests {

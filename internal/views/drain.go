@@ -23,6 +23,9 @@ func DrainShort(d Drain) string {
 		return "caught up"
 	case "draining":
 		if d.Seconds != nil {
+			if *d.Seconds < 1 {
+				return "< 1 s"
+			}
 			return "≈ " + humanize.Duration(time.Duration(*d.Seconds*float64(time.Second)))
 		}
 	case "growing", "flat":

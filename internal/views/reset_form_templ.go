@@ -452,7 +452,7 @@ func ResetFormFragment(m ResetFormPage) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if len(m.Form.Queues) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Queues of the topic\"><table class=\"reset-queues\" data-testid=\"form-queues\"><caption class=\"skip\">The topic's queues: tick to choose, or give an exact offset.</caption> <thead><tr><th scope=\"col\">Choose</th><th scope=\"col\">Queue</th><th scope=\"col\" class=\"num\">Current</th><th scope=\"col\" class=\"num\">Oldest (min)</th><th scope=\"col\" class=\"num\">Newest (max)</th><th scope=\"col\">Exact offset (for “to exact offsets”)</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Queues of the topic\"><table class=\"reset-queues\" data-testid=\"form-queues\"><caption class=\"skip\">The topic's queues: tick to choose, or give an exact offset.</caption> <thead><tr><th scope=\"col\">Choose</th><th scope=\"col\">Queue</th><th scope=\"col\" class=\"num\">Current</th><th scope=\"col\" class=\"num\">Oldest (min)</th><th scope=\"col\" class=\"num\">Newest (max)</th><th scope=\"col\">Exact offset</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
