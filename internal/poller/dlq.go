@@ -34,11 +34,7 @@ func (p *Poller) fetchDeadLetters(ctx context.Context, f *fetched) {
 		mu.Unlock()
 		for _, b := range f.brokers {
 			wg.Go(func() {
-				var ts mqadmin.TopicStats
-				err := b.do(ctx, func(ctx context.Context) (err error) {
-					ts, err = p.admin.TopicStats(ctx, b.addr, dlqPrefix+group)
-					return err
-				})
+				ts, err := p.topicStats(ctx, b, dlqPrefix+group)
 				mu.Lock()
 				defer mu.Unlock()
 				cur := f.dlq[group]

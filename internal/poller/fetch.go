@@ -167,6 +167,15 @@ func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	return f, nil
 }
 
+// topicStats reads a topic's queues on broker b, within the broker's limits.
+func (p *Poller) topicStats(ctx context.Context, b *brokerPool, topic string) (ts mqadmin.TopicStats, err error) {
+	err = b.do(ctx, func(ctx context.Context) (err error) {
+		ts, err = p.admin.TopicStats(ctx, b.addr, topic)
+		return err
+	})
+	return ts, err
+}
+
 // fetchStats reads the group's progress on one broker (all its topics when topic is empty)
 // and merges it into what is known of the group.
 func (p *Poller) fetchStats(ctx context.Context, b *brokerPool, g *groupData, topic string) {
@@ -310,11 +319,8 @@ func (p *Poller) fetchTopicStats(ctx context.Context, f *fetched, now time.Time)
 				continue
 			}
 			wg.Go(func() {
-				var ts mqadmin.TopicStats
-				if b.do(ctx, func(ctx context.Context) (err error) {
-					ts, err = p.admin.TopicStats(ctx, b.addr, topic)
-					return err
-				}) != nil {
+				ts, err := p.topicStats(ctx, b, topic)
+				if err != nil {
 					// The last extents stand in until the broker answers again, but never
 					// for a broadcasting group's max offsets.
 					if m, ok := p.extents[b.name][topic]; ok && !fresh {

@@ -121,11 +121,7 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 	var total int64
 	known := false
 	for _, retry := range []string{retryPrefix + group + "_" + topic, retryPrefix + group + "+" + topic} {
-		var ts mqadmin.TopicStats
-		err := b.do(ctx, func(ctx context.Context) (err error) {
-			ts, err = p.admin.TopicStats(ctx, b.addr, retry)
-			return err
-		})
+		ts, err := p.topicStats(ctx, b, retry)
 		switch {
 		case err == nil:
 			known = true

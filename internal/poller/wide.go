@@ -28,7 +28,7 @@ func (p *Poller) fetchBrokerWide(ctx context.Context, f *fetched) map[string]*br
 	for _, b := range f.brokers {
 		if offs, ok := f.offsets[b.name]; ok && len(offs.Groups()) > p.cfg.DeriveAbove {
 			wg.Go(func() {
-				w := p.deriveWide(ctx, f, b, offs)
+				w := p.deriveWide(ctx, b, offs)
 				mu.Lock()
 				out[b.name] = w
 				if w.read != nil {
@@ -81,7 +81,7 @@ func (p *Poller) fetchBrokerWide(ctx context.Context, f *fetched) map[string]*br
 // message's store time, which the broker reads from its statistics and its commit log for
 // every queue, are left unknown. Topics whose stats the broker did not give are left out,
 // so the groups on them are asked on their own (statsFromWide).
-func (p *Poller) deriveWide(ctx context.Context, f *fetched, b *brokerPool, offs mqadmin.BrokerOffsets) *brokerWide {
+func (p *Poller) deriveWide(ctx context.Context, b *brokerPool, offs mqadmin.BrokerOffsets) *brokerWide {
 	topics := map[string]bool{}
 	for gt := range offs.Committed {
 		topics[gt.Topic] = true
@@ -93,11 +93,8 @@ func (p *Poller) deriveWide(ctx context.Context, f *fetched, b *brokerPool, offs
 	)
 	for topic := range topics {
 		wg.Go(func() {
-			var ts mqadmin.TopicStats
-			if b.do(ctx, func(ctx context.Context) (err error) {
-				ts, err = p.admin.TopicStats(ctx, b.addr, topic)
-				return err
-			}) != nil {
+			ts, err := p.topicStats(ctx, b, topic)
+			if err != nil {
 				return
 			}
 			mu.Lock()

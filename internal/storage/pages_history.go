@@ -69,30 +69,26 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 	// the packed rows before it: a packed row may hold only later points), then those that
 	// can hold points in the window. An hourly rollup is two observations: the highest values
 	// of its hour at its first point, and the values at its last point, each at its own time.
-	window := `
-			UNION ALL
-			(SELECT 'm', m.at, NULL, m.lag, m.lag_seconds, NULL, NULL, NULL, NULL FROM topic_minute m
-			 WHERE m.series_id = s.id AND m.at >= $3 AND m.at < $4)
-			UNION ALL
-			(SELECT 'c', c.hour, c.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_chunk c
-			 WHERE c.series_id = s.id AND c.hour > $3::timestamptz - interval '1 hour' AND c.hour < $4)`
-	args := []any{ids, groups, from, to}
+	// Minute points from the window's start, or in long windows from the tail, after the
+	// hourly rollups.
+	minutesFrom, window := from, ""
 	if long {
-		args = append(args, tail)
+		minutesFrom = tail
 		window = `
 			UNION ALL
 			(SELECT 'h', h.at, NULL, h.lag, h.lag_seconds, h.first_at, h.last_at, h.last_lag, h.last_lag_seconds FROM topic_hour h
 			 WHERE h.series_id = s.id AND h.at >= $3::timestamptz - interval '1 hour' AND h.at < $4)
 			UNION ALL
 			(SELECT 'd', d.day, d.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_day d
-			 WHERE d.series_id = s.id AND d.day > $3::timestamptz - interval '1 hour' - interval '1 day' AND d.day < $4)
+			 WHERE d.series_id = s.id AND d.day > $3::timestamptz - interval '1 hour' - interval '1 day' AND d.day < $4)`
+	}
+	window += `
 			UNION ALL
 			(SELECT 'm', m.at, NULL, m.lag, m.lag_seconds, NULL, NULL, NULL, NULL FROM topic_minute m
 			 WHERE m.series_id = s.id AND m.at >= $5 AND m.at < $4)
 			UNION ALL
 			(SELECT 'c', c.hour, c.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_chunk c
 			 WHERE c.series_id = s.id AND c.hour > $5::timestamptz - interval '1 hour' AND c.hour < $4)`
-	}
 	rows, err := db.Query(ctx, `
 		WITH s AS (
 			SELECT t.id, t.cluster_id, t.group_name, t.topic FROM topic_series t
@@ -114,7 +110,7 @@ func LagHistory(ctx context.Context, db DBTX, keys []GroupKey, from, to time.Tim
 			(SELECT 'd', d.day, d.data, NULL, NULL, NULL, NULL, NULL, NULL FROM topic_day d
 			 WHERE d.series_id = s.id AND d.day < $3 ORDER BY d.day DESC LIMIT 3)`+window+`
 		) p
-		ORDER BY s.id`, args...)
+		ORDER BY s.id`, ids, groups, from, to, minutesFrom)
 	if err != nil {
 		return nil, fmt.Errorf("lag history: %w", err)
 	}
