@@ -127,9 +127,17 @@ func TestAlertmanagerGetsAlertAndResolution(t *testing.T) {
 		return g.Health != poller.Offline && g.Health != poller.Stall && g.Health != poller.Stop && g.Lag != nil && *g.Lag == 0
 	})
 	waitFor(t, 30*time.Second, "the alert resolved in Alertmanager", func() bool { return len(activeAlerts(t, am, group)) == 0 })
-	rows, err := storage.RecentNotifications(ctx, pool, 10)
-	if err != nil {
-		t.Fatal(err)
+	// The sender marks a notification delivered once Alertmanager has answered: the
+	// resolution can show there a moment before its row says so.
+	var rows []storage.OutboxRow
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		if rows, err = storage.RecentNotifications(ctx, pool, 10); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 2 && rows[0].State == storage.OutboxDelivered && rows[1].State == storage.OutboxDelivered || time.Now().After(deadline) {
+			break
+		}
 	}
 	if len(rows) != 2 || rows[0].Kind != alert.Resolved || rows[1].Kind != alert.Firing ||
 		rows[0].State != storage.OutboxDelivered || rows[1].State != storage.OutboxDelivered {
