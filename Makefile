@@ -5,9 +5,7 @@ GO ?= go
 BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-# Three packages at once: the long ones (reset, poller, http) spend most of their time waiting
-# for brokers and consumers, and with two the longest started last.
-TESTFLAGS ?= -race -count=1 -timeout=30m -p 3
+TESTFLAGS ?= -race -count=1 -timeout=30m
 PKGS ?= ./...
 
 .PHONY: run test deps assets generate build lint check-generated compose-config bench bench-scale fuzz clean
