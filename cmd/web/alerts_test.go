@@ -166,7 +166,11 @@ func TestNotificationSurvivesSIGKILL(t *testing.T) {
 	if n := len(outbox(alert.Firing)); n != 1 {
 		t.Errorf("%d firing notifications decided; the restart decided it again", n)
 	}
-	if row := outbox(alert.Firing)[0]; row.State != storage.OutboxDelivered || int(row.Attempts) != len(got)-1 {
+	// An attempt is recorded in the transaction that holds the row, so the one in flight
+	// when the first server was killed reached the receiver but is not counted: the
+	// receiver may have had one request more than the row's attempts, never fewer.
+	if row := outbox(alert.Firing)[0]; row.State != storage.OutboxDelivered ||
+		int(row.Attempts) > len(got)-1 || int(row.Attempts) < len(got)-2 {
 		t.Errorf("outbox row %+v after %d requests for it", row, len(got)-1)
 	}
 }
