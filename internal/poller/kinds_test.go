@@ -346,9 +346,14 @@ func testOrderly(t *testing.T, version, client string) {
 				t.Errorf("queue %d: owner %v locked %v, want locked by %s", q.QueueID, q.OwnerClient, q.Locked, clients[0].ClientID)
 			}
 		case "go":
-			if q.OwnerClient != nil || clients[0].OffsetsError == nil || !strings.Contains(*clients[0].OffsetsError, "without") {
-				t.Errorf("queue %d: owner %v, client error %v: want no owner and the client's row saying why",
-					q.QueueID, q.OwnerClient, clients[0].OffsetsError)
+			// rocketmq-client-go answers without its queues while its statistics hold NaN,
+			// which is most of the time for a consumer stuck on one message; when it does
+			// answer, its queues are its own.
+			reported := q.OwnerClient != nil && *q.OwnerClient == clients[0].ClientID && clients[0].OffsetsError == nil
+			silent := q.OwnerClient == nil && clients[0].OffsetsError != nil && strings.Contains(*clients[0].OffsetsError, "without")
+			if !reported && !silent {
+				t.Errorf("queue %d: owner %v, client error %v: want no owner and the client's row saying why, or the client as owner",
+					q.QueueID, text(q.OwnerClient), text(clients[0].OffsetsError))
 			}
 		}
 	}
@@ -406,4 +411,12 @@ func TestOffsetPastTheEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// text is a string pointer's value for messages, "<nil>" for nil.
+func text(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
 }
