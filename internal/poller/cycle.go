@@ -52,7 +52,7 @@ func (p *Poller) pollOnce(ctx context.Context, w writer) Report {
 	cancel()
 	rep.Fetch = time.Since(began)
 	rep.Requests, rep.RequestTime = p.admin.take()
-	cycle := storage.Cycle{ClusterID: p.cfg.ClusterID, At: now, Stale: rep.Stale}
+	cycle := storage.Cycle{ClusterID: p.cfg.ClusterID, At: now, Stale: rep.Stale, Known: p.known}
 	if err != nil {
 		rep.Err = err
 		p.change("namesrv", err.Error(), "name servers unreachable")
@@ -249,6 +249,7 @@ func (p *Poller) seed(ctx context.Context) error {
 		return err
 	}
 	p.dlqSeen = map[string]int64{}
+	p.known = storage.NewKnownQueues()
 	for _, g := range stored {
 		gt := &groupTrack{model: g.MessageModel, ctype: g.ConsumeType, kind: g.Kind,
 			brokers: map[string]bool{}, queueMoved: map[queueRef]time.Time{}}

@@ -115,7 +115,11 @@ func (p *Poller) lagTime(ctx context.Context, calcs []*groupCalc, now time.Time)
 				continue
 			}
 			age := max(now.Sub(written).Seconds(), 0)
-			q.state.LagSeconds = &age
+			since := written
+			if since.After(now) {
+				since = now
+			}
+			q.state.LagSeconds, q.state.LagSince = &age, &since
 			if !q.retry {
 				interpolate = interpolate || !isExact
 				exact = exact || isExact

@@ -100,6 +100,9 @@ type Poller struct {
 	scratch []sample
 	// extents are the topics' extents as last read, by broker and topic.
 	extents map[string]map[string]extentMemo
+	// known is what this poller's cycles left in queue_state, so a cycle writes only what
+	// changed; new with each seed (a replica taking the cluster over knows nothing).
+	known *storage.KnownQueues
 
 	// State kept between cycles, touched only by the goroutine running cycles.
 	seeded     bool

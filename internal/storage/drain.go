@@ -49,41 +49,48 @@ type TopicDrain struct {
 	Reason      string   `db:"reason"`
 }
 
-// saveDrains stores the cycle's estimates: on the groups' rows, and per topic in place of
-// what the groups had.
+// saveDrains stores the cycle's per-topic estimates in place of what the groups had, and
+// the estimates of groups not read (stale) on their rows; saveGroups wrote those of the
+// groups read.
 func saveDrains(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	if len(c.GroupDrains) == 0 {
 		return nil
 	}
+	read := make(map[string]bool, len(c.Groups))
+	for _, g := range c.Groups {
+		read[g.Group] = true
+	}
 	var (
-		names, states, reasons []string
-		seconds, rates         []*float64
+		all, names, states, reasons []string
+		seconds, rates              []*float64
 	)
 	for _, d := range c.GroupDrains {
+		all = append(all, d.Group)
+		if read[d.Group] {
+			continue
+		}
 		names = append(names, d.Group)
 		states = append(states, d.State)
 		seconds = append(seconds, d.Seconds)
 		rates = append(rates, d.LagRate)
 		reasons = append(reasons, d.Reason)
 	}
-	if _, err := tx.Exec(ctx, `
-		UPDATE group_state g SET drain_state = d.state, drain_seconds = d.seconds, lag_rate = d.rate, drain_reason = d.reason
-		FROM unnest($2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[]) AS d(group_name, state, seconds, rate, reason)
-		WHERE g.cluster_id = $1 AND g.group_name = d.group_name`,
-		c.ClusterID, names, states, seconds, rates, reasons); err != nil {
-		return fmt.Errorf("group drains: %w", err)
+	if len(names) > 0 {
+		if _, err := tx.Exec(ctx, `
+			UPDATE group_state g SET drain_state = d.state, drain_seconds = d.seconds, lag_rate = d.rate, drain_reason = d.reason
+			FROM unnest($2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[]) AS d(group_name, state, seconds, rate, reason)
+			WHERE g.cluster_id = $1 AND g.group_name = d.group_name`,
+			c.ClusterID, names, states, seconds, rates, reasons); err != nil {
+			return fmt.Errorf("group drains: %w", err)
+		}
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM topic_drain WHERE cluster_id = $1 AND group_name = ANY($2)`,
-		c.ClusterID, names); err != nil {
-		return fmt.Errorf("topic drains: %w", err)
+	rows := make([][]any, len(c.TopicDrains))
+	for i, d := range c.TopicDrains {
+		rows[i] = []any{c.ClusterID, d.Group, d.Topic, d.State, d.Seconds, d.Lag, d.LagRate, d.ProduceRate, d.ConsumeRate, d.Reason}
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"topic_drain"},
+	if err := replaceGroupRows(ctx, tx, c.ClusterID, all, "topic_drain",
 		[]string{"cluster_id", "group_name", "topic", "state", "drain_seconds", "lag", "lag_rate", "produce_rate", "consume_rate", "reason"},
-		pgx.CopyFromSlice(len(c.TopicDrains), func(i int) ([]any, error) {
-			d := c.TopicDrains[i]
-			return []any{c.ClusterID, d.Group, d.Topic, d.State, d.Seconds, d.Lag, d.LagRate, d.ProduceRate, d.ConsumeRate, d.Reason}, nil
-		}))
-	if err != nil {
+		[]string{"cluster_id", "group_name", "topic"}, rows); err != nil {
 		return fmt.Errorf("topic drains: %w", err)
 	}
 	return nil

@@ -28,9 +28,9 @@ func TopicLags(ctx context.Context, db DBTX) ([]TopicLag, error) {
 		SELECT c.name AS cluster, q.group_name, q.topic,
 		       coalesce(sum(CASE WHEN q.committed THEN greatest(q.max_offset - q.consumer_offset, 0)
 		                         ELSE greatest(q.max_offset - q.start_offset, 0) END), 0)::bigint AS lag,
-		       max(q.lag_seconds) AS lag_seconds,
+		       max(`+queueLagSeconds+`) AS lag_seconds,
 		       coalesce(sum(greatest(q.min_offset - q.consumer_offset, 0)) FILTER (WHERE q.committed), 0)::bigint AS expired
-		FROM queue_state q JOIN cluster c ON c.id = q.cluster_id
+		FROM queue_state q JOIN group_state g USING (cluster_id, group_name) JOIN cluster c ON c.id = q.cluster_id
 		GROUP BY c.name, q.group_name, q.topic
 		ORDER BY 1, 2, 3`)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // BrokerState is what one poll learned about a broker.
@@ -80,10 +81,16 @@ type QueueState struct {
 	ConsumerOffset int64      `db:"consumer_offset"`
 	PullOffset     *int64     `db:"pull_offset"`
 	LastTimestamp  *time.Time `db:"last_timestamp"`
-	LagSeconds     *float64   `db:"lag_seconds"`
-	OwnerClient    *string    `db:"owner_client"`
-	PolledAt       time.Time  `db:"polled_at"`
-	Stale          bool       `db:"stale"`
+	// LagSeconds is the age, at PolledAt, of the oldest message the group has not
+	// consumed: 0 when none waits, nil when unknown. LagSince is when that message was
+	// stored (nil when none waits or unknown); it is what is kept, as it does not change
+	// while the queue does not move. Without it, LagSince is taken as PolledAt - LagSeconds.
+	LagSeconds  *float64   `db:"lag_seconds"`
+	LagSince    *time.Time `db:"lag_since"`
+	OwnerClient *string    `db:"owner_client"`
+	// PolledAt is the group's: its queues are read with it, or not at all.
+	PolledAt time.Time `db:"polled_at"`
+	Stale    bool      `db:"stale"`
 	// Committed is false when the group never committed on the queue; StartOffset and
 	// StartRule then say where its first client will start (StartOffset nil: unknown).
 	Committed   bool    `db:"committed"`
@@ -162,6 +169,9 @@ type Cycle struct {
 	// GroupDrains and TopicDrains are time-to-drain estimates of the groups read or stale.
 	GroupDrains []GroupDrain
 	TopicDrains []TopicDrain
+	// Known, when set, is what the cluster's earlier cycles left in queue_state: only what
+	// changed is sent. SaveCycle keeps it up to date.
+	Known *KnownQueues
 }
 
 // DLQPoint is a group's dead-letter count at a time.
@@ -191,10 +201,22 @@ func SaveCycle(ctx context.Context, db interface {
 	steps = append(steps, more...)
 	for _, step := range steps {
 		if err := step(ctx, tx, c); err != nil {
+			if c.Known != nil {
+				c.Known.forget()
+			}
 			return fmt.Errorf("save cycle: %w", err)
 		}
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		if c.Known != nil {
+			c.Known.forget()
+		}
+		return err
+	}
+	if c.Known != nil {
+		c.Known.committed(c)
+	}
+	return nil
 }
 
 func saveBrokers(ctx context.Context, tx pgx.Tx, c Cycle) error {
@@ -225,70 +247,87 @@ var groupColumns = []string{"cluster_id", "group_name", "message_model", "consum
 	"lag", "retry_lag", "inflight", "lag_seconds", "lag_time_source", "consume_tps", "health", "health_reason",
 	"last_commit_at", "polled_at", "stale_since", "stale_reason", "kind", "kind_inferred", "orderly", "expired",
 	"past_end", "never_committed", "redelivered", "delivered_per_min", "acked_per_min", "inflight_since",
-	"inflight_visible_at", "lag_source", "dlq_total", "dlq_kept"}
+	"inflight_visible_at", "lag_source", "dlq_total", "dlq_kept", "drain_state", "drain_seconds", "lag_rate",
+	"drain_reason"}
 
+// saveGroups writes the state of the groups read, with their time-to-drain estimates: one
+// new version of each row a cycle. A group read without an estimate is "not estimated yet".
 func saveGroups(ctx context.Context, tx pgx.Tx, c Cycle) error {
+	drains := make(map[string]Drain, len(c.GroupDrains))
+	for _, d := range c.GroupDrains {
+		drains[d.Group] = d.Drain
+	}
 	rows := make([][]any, len(c.Groups))
 	for i, g := range c.Groups {
+		d, ok := drains[g.Group]
+		if !ok {
+			d = Drain{State: DrainUnknown, Reason: "not estimated yet"}
+		}
 		rows[i] = []any{c.ClusterID, g.Group, g.MessageModel, g.ConsumeType, g.Clients, g.Topics,
 			g.Lag, g.RetryLag, g.Inflight, g.LagSeconds, g.LagTimeSource, g.ConsumeTPS, g.Health, g.HealthReason,
 			g.LastCommitAt, g.PolledAt, nil, nil, g.Kind, g.KindInferred, g.Orderly, g.Expired,
 			g.PastEnd, g.NeverCommitted, g.Redelivered, g.DeliveredPerMin, g.AckedPerMin, g.InflightSince,
-			g.InflightVisibleAt, g.LagSource, g.DLQTotal, g.DLQKept}
+			g.InflightVisibleAt, g.LagSource, g.DLQTotal, g.DLQKept, d.State, d.Seconds, d.LagRate, d.Reason}
 	}
 	return upsertVia(ctx, tx, "group_state", groupColumns, []string{"cluster_id", "group_name"}, rows)
 }
 
 var queueColumns = []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id", "min_offset", "max_offset",
-	"consumer_offset", "pull_offset", "last_timestamp", "lag_seconds", "owner_client", "polled_at", "stale",
+	"consumer_offset", "pull_offset", "last_timestamp", "lag_since", "owner_client", "stale",
 	"committed", "start_offset", "start_rule", "locked", "moved_at", "inflight", "inflight_visible_at"}
 
+// noneWaiting is lag_since when no message waits.
+var noneWaiting = pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}
+
+// lagSince is what a queue's lag_since column keeps.
+func (q QueueState) lagSince() any {
+	switch {
+	case q.LagSeconds != nil && *q.LagSeconds == 0:
+		return noneWaiting
+	case q.LagSince != nil:
+		return *q.LagSince
+	case q.LagSeconds != nil:
+		return q.PolledAt.Add(-time.Duration(*q.LagSeconds * float64(time.Second)))
+	}
+	return nil
+}
+
+// saveQueues replaces the queues of the groups read: rows that changed are written, rows
+// that did not are left alone, and queues that vanished (a topic deleted or unsubscribed,
+// a queue count lowered) go.
 func saveQueues(ctx context.Context, tx pgx.Tx, c Cycle) error {
 	rows := make([][]any, len(c.Queues))
 	for i, q := range c.Queues {
 		rows[i] = []any{c.ClusterID, q.Group, q.Topic, q.Broker, q.QueueID, q.MinOffset, q.MaxOffset,
-			q.ConsumerOffset, q.PullOffset, q.LastTimestamp, q.LagSeconds, q.OwnerClient, q.PolledAt, q.Stale,
+			q.ConsumerOffset, q.PullOffset, q.LastTimestamp, q.lagSince(), q.OwnerClient, q.Stale,
 			q.Committed, q.StartOffset, q.StartRule, q.Locked, q.MovedAt, q.Inflight, q.InflightVisibleAt}
 	}
-	key := []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id"}
-	if err := upsertVia(ctx, tx, "queue_state", queueColumns, key, rows); err != nil {
-		return err
+	if c.Known != nil {
+		return saveQueuesKnown(ctx, tx, c, c.Known, rows)
 	}
-	// Queues that vanished from a group read completely this cycle (a topic deleted or
-	// unsubscribed, a queue count lowered) go too.
-	_, err := tx.Exec(ctx, `
-		DELETE FROM queue_state q
-		WHERE q.cluster_id = $1 AND q.group_name = ANY($2) AND q.polled_at < $3`,
-		c.ClusterID, groupNames(c.Groups), c.At)
-	return err
+	return replaceGroupRows(ctx, tx, c.ClusterID, groupNames(c.Groups), "queue_state", queueColumns, queueKey, rows)
 }
 
+var queueKey = []string{"cluster_id", "group_name", "topic", "broker_name", "queue_id"}
+
 func saveClients(ctx context.Context, tx pgx.Tx, c Cycle) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM client_state WHERE cluster_id = $1 AND group_name = ANY($2)`,
-		c.ClusterID, groupNames(c.Groups)); err != nil {
-		return err
-	}
 	rows := make([][]any, len(c.Clients))
 	for i, cl := range c.Clients {
 		rows[i] = []any{c.ClusterID, cl.Group, cl.ClientID, cl.Addr, cl.Language, cl.Version, cl.OffsetsError}
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"client_state"},
-		[]string{"cluster_id", "group_name", "client_id", "client_addr", "language", "version", "offsets_error"}, pgx.CopyFromRows(rows))
-	if err != nil {
+	if err := replaceGroupRows(ctx, tx, c.ClusterID, groupNames(c.Groups), "client_state",
+		[]string{"cluster_id", "group_name", "client_id", "client_addr", "language", "version", "offsets_error"},
+		[]string{"cluster_id", "group_name", "client_id"}, rows); err != nil {
 		return err
 	}
-	// Per-client offsets reference the group, not the client row: clear them explicitly.
-	if _, err := tx.Exec(ctx, `DELETE FROM client_queue_state WHERE cluster_id = $1 AND group_name = ANY($2)`,
-		c.ClusterID, groupNames(c.Groups)); err != nil {
-		return err
+	// Per-client offsets reference the group, not the client row: they are replaced on their own.
+	rows = make([][]any, len(c.ClientQueues))
+	for i, q := range c.ClientQueues {
+		rows[i] = []any{c.ClusterID, q.Group, q.ClientID, q.Topic, q.Broker, q.QueueID, q.CommitOffset, q.MaxOffset}
 	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"client_queue_state"},
+	return replaceGroupRows(ctx, tx, c.ClusterID, groupNames(c.Groups), "client_queue_state",
 		[]string{"cluster_id", "group_name", "client_id", "topic", "broker_name", "queue_id", "commit_offset", "max_offset"},
-		pgx.CopyFromSlice(len(c.ClientQueues), func(i int) ([]any, error) {
-			q := c.ClientQueues[i]
-			return []any{c.ClusterID, q.Group, q.ClientID, q.Topic, q.Broker, q.QueueID, q.CommitOffset, q.MaxOffset}, nil
-		}))
-	return err
+		[]string{"cluster_id", "group_name", "client_id", "topic", "broker_name", "queue_id"}, rows)
 }
 
 func markStale(ctx context.Context, tx pgx.Tx, c Cycle) error {
@@ -392,14 +431,9 @@ func upsertVia(ctx context.Context, tx pgx.Tx, table string, cols, key []string,
 	if len(rows) == 0 {
 		return nil
 	}
-	tmp := "tmp_" + table
-	// With the defaults: columns the copy does not name (written by another step) must pass
-	// the table's NOT NULL constraints.
-	if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP`, tmp, table)); err != nil {
+	tmp, err := copyToTemp(ctx, tx, "tmp_"+table, table, cols, rows)
+	if err != nil {
 		return err
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{tmp}, cols, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy %s: %w", table, err)
 	}
 	var set []string
 	for _, col := range cols {
@@ -414,6 +448,68 @@ func upsertVia(ctx context.Context, tx pgx.Tx, table string, cols, key []string,
 		return fmt.Errorf("merge %s: %w", table, err)
 	}
 	return nil
+}
+
+// replaceGroupRows makes table's rows of the groups the given rows: rows that changed are
+// updated, rows equal to what is stored are left alone (no new version, nothing for the
+// write-ahead log; an upsert would still lock each), new rows are inserted, and rows of
+// those groups that are not given go. key must start with cluster_id and group_name. The
+// cluster's poller is its only writer (it holds the cluster's lock).
+func replaceGroupRows(ctx context.Context, tx pgx.Tx, cluster int64, groups []string, table string, cols, key []string, rows [][]any) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	del := fmt.Sprintf(`DELETE FROM %s x WHERE x.cluster_id = $1 AND x.group_name = ANY($2)`, table)
+	if len(rows) > 0 {
+		tmp, err := copyToTemp(ctx, tx, "tmp_replace_"+table, table, cols, rows)
+		if err != nil {
+			return err
+		}
+		// Statistics, so the joins below are planned on the real row count.
+		if _, err := tx.Exec(ctx, "ANALYZE "+tmp); err != nil {
+			return fmt.Errorf("analyze %s: %w", tmp, err)
+		}
+		var match, set, stored, given []string
+		for _, col := range cols {
+			if slices.Contains(key, col) {
+				match = append(match, "t."+col+" = x."+col)
+				continue
+			}
+			set = append(set, col+" = t."+col)
+			stored, given = append(stored, "x."+col), append(given, "t."+col)
+		}
+		same := strings.Join(match, " AND ")
+		list := strings.Join(cols, ", ")
+		for _, sql := range []string{
+			fmt.Sprintf(`UPDATE %s x SET %s FROM %s t WHERE %s AND (%s) IS DISTINCT FROM (%s)`,
+				table, strings.Join(set, ", "), tmp, same, strings.Join(stored, ", "), strings.Join(given, ", ")),
+			fmt.Sprintf(`INSERT INTO %s (%s) SELECT %s FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s x WHERE %s)`,
+				table, list, list, tmp, table, same),
+		} {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("replace %s: %w", table, err)
+			}
+		}
+		del += fmt.Sprintf(` AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s)`, tmp, same)
+	}
+	if _, err := tx.Exec(ctx, del, cluster, groups); err != nil {
+		return fmt.Errorf("replace %s: %w", table, err)
+	}
+	return nil
+}
+
+// copyToTemp copies rows into a new temporary table tmp shaped like table, dropped at
+// commit, and returns its name. Each caller in a transaction names its own.
+func copyToTemp(ctx context.Context, tx pgx.Tx, tmp, table string, cols []string, rows [][]any) (string, error) {
+	// With the defaults: columns the copy does not name (written by another step) must pass
+	// the table's NOT NULL constraints.
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT DROP`, tmp, table)); err != nil {
+		return "", err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{tmp}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return "", fmt.Errorf("copy %s: %w", table, err)
+	}
+	return tmp, nil
 }
 
 func groupNames(gs []GroupState) []string {

@@ -30,14 +30,21 @@ func GroupStateOf(ctx context.Context, db DBTX, clusterID int64, group string) (
 	return pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[GroupState])
 }
 
+// queueLagSeconds is a queue's lag in time at its group's last poll, from queue_state q
+// joined with group_state g: 0 when nothing waits, NULL when unknown, never negative.
+const queueLagSeconds = `CASE WHEN q.lag_since = 'infinity' THEN 0
+	WHEN q.lag_since IS NOT NULL THEN greatest(extract(epoch FROM g.polled_at - q.lag_since), 0)::double precision END`
+
 // QueueStates returns a group's stored queues, by topic, broker and queue.
 func QueueStates(ctx context.Context, db DBTX, clusterID int64, group string) ([]QueueState, error) {
 	rows, err := db.Query(ctx, `
-		SELECT group_name, topic, broker_name, queue_id, min_offset, max_offset, consumer_offset, pull_offset,
-		       last_timestamp, lag_seconds, owner_client, polled_at, stale, committed, start_offset, start_rule,
-		       locked, moved_at, inflight, inflight_visible_at
-		FROM queue_state WHERE cluster_id = $1 AND group_name = $2
-		ORDER BY topic, broker_name, queue_id`, clusterID, group)
+		SELECT q.group_name, q.topic, q.broker_name, q.queue_id, q.min_offset, q.max_offset, q.consumer_offset,
+		       q.pull_offset, q.last_timestamp, `+queueLagSeconds+` AS lag_seconds,
+		       nullif(q.lag_since, 'infinity') AS lag_since, q.owner_client, g.polled_at, q.stale, q.committed,
+		       q.start_offset, q.start_rule, q.locked, q.moved_at, q.inflight, q.inflight_visible_at
+		FROM queue_state q JOIN group_state g USING (cluster_id, group_name)
+		WHERE q.cluster_id = $1 AND q.group_name = $2
+		ORDER BY q.topic, q.broker_name, q.queue_id`, clusterID, group)
 	if err != nil {
 		return nil, fmt.Errorf("queue states %s: %w", group, err)
 	}

@@ -32,9 +32,9 @@ type SeenQueue struct {
 // SeenQueues returns every stored queue of a cluster's groups.
 func SeenQueues(ctx context.Context, db DBTX, clusterID int64) ([]SeenQueue, error) {
 	rows, err := db.Query(ctx, `
-		SELECT q.group_name, q.topic, q.broker_name, q.queue_id, q.polled_at, q.max_offset, q.consumer_offset,
+		SELECT q.group_name, q.topic, q.broker_name, q.queue_id, g.polled_at, q.max_offset, q.consumer_offset,
 		       q.committed, q.moved_at, s.id AS series_id, last.at AS last_sample_at
-		FROM queue_state q
+		FROM queue_state q JOIN group_state g USING (cluster_id, group_name)
 		LEFT JOIN queue_series s ON s.cluster_id = q.cluster_id AND s.group_name = q.group_name AND s.topic = q.topic
 			AND s.broker_name = q.broker_name AND s.queue_id = q.queue_id
 		LEFT JOIN LATERAL (SELECT at FROM queue_sample WHERE series_id = s.id ORDER BY at DESC LIMIT 1) last ON true
