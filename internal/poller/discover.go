@@ -31,8 +31,8 @@ type discovered struct {
 // discoverGroups returns the groups of the cluster: those with a subscription group config
 // on any broker, those with committed offsets on any broker (GET_ALL_CONSUMER_OFFSET, which
 // finds pull groups that never register a client), those that only show through a retry
-// topic, and those some broker says consume a topic. It also reads broker versions and each
-// broker's offset table into f.
+// topic, and those some broker says consume a topic. It also reads the versions f asks for
+// and each broker's offset table into f.
 func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 	var (
 		mu sync.Mutex
@@ -80,6 +80,9 @@ func (p *Poller) discoverGroups(ctx context.Context, f *fetched) discovered {
 				origin(gt.Group).offsets = true
 			}
 		})
+		if !f.askVersion[b.name] {
+			continue
+		}
 		wg.Go(func() {
 			var kv map[string]string
 			if b.do(ctx, func(ctx context.Context) (err error) {

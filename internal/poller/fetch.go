@@ -16,7 +16,9 @@ import (
 type fetched struct {
 	brokers []*brokerPool
 	version map[string]string // broker name → version
-	groups  map[string]*groupData
+	// askVersion holds the brokers whose version is asked this cycle.
+	askVersion map[string]bool
+	groups     map[string]*groupData
 	// offsets holds each broker's whole offset table, by broker name, for brokers that
 	// answered GET_ALL_CONSUMER_OFFSET.
 	offsets map[string]mqadmin.BrokerOffsets
@@ -93,6 +95,15 @@ const (
 
 // fetch discovers brokers and groups and reads every group's progress from every broker,
 // all within ctx's deadline.
+// versionRefresh is how often a broker's version is asked again.
+const versionRefresh = time.Minute
+
+// versionMemo is a broker's version, and when it was read.
+type versionMemo struct {
+	version string
+	at      time.Time
+}
+
 func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	info, err := p.clusterInfo(ctx)
 	if err != nil {
@@ -108,7 +119,25 @@ func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	}
 	sort.Slice(f.brokers, func(i, j int) bool { return f.brokers[i].name < f.brokers[j].name })
 
+	// A broker's version changes only with a restart: it is asked once a minute, not each
+	// cycle (GET_BROKER_RUNTIME_INFO is among the broker's slowest answers).
+	f.askVersion = map[string]bool{}
+	if p.versions == nil {
+		p.versions = map[string]versionMemo{}
+	}
+	for _, b := range f.brokers {
+		if m, ok := p.versions[b.addr]; ok && now.Sub(m.at) < versionRefresh && now.After(m.at) {
+			f.version[b.name] = m.version
+		} else {
+			f.askVersion[b.name] = true
+		}
+	}
 	f.found = p.discoverGroups(ctx, f)
+	for _, b := range f.brokers {
+		if v, ok := f.version[b.name]; ok && f.askVersion[b.name] {
+			p.versions[b.addr] = versionMemo{version: v, at: now}
+		}
+	}
 	for _, g := range f.found.sortedNames() {
 		f.groups[g] = &groupData{name: g, stats: map[string]mqadmin.ConsumeStats{}, errs: map[string]error{},
 			wide: map[string]bool{}, derived: map[string]bool{}}

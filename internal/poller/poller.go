@@ -103,6 +103,8 @@ type Poller struct {
 	// known is what this poller's cycles left in queue_state, so a cycle writes only what
 	// changed; new with each seed (a replica taking the cluster over knows nothing).
 	known *storage.KnownQueues
+	// versions are the brokers' versions as last read, by address.
+	versions map[string]versionMemo
 
 	// State kept between cycles, touched only by the goroutine running cycles.
 	seeded     bool
