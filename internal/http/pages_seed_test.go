@@ -78,7 +78,7 @@ func group(name, health string, lag *int64, lagSeconds *float64, model string, a
 		l = *lag
 	}
 	q := storage.QueueState{Group: name, Topic: "topic-" + name, Broker: "broker-a", QueueID: 0, MinOffset: ptr(int64(0)),
-		MaxOffset: 1000 + l, ConsumerOffset: 1000, PolledAt: at}
+		MaxOffset: 1000 + l, ConsumerOffset: 1000, Committed: true, LagSeconds: lagSeconds, PolledAt: at}
 	return g, q
 }
 

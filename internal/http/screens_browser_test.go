@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -41,6 +42,12 @@ func TestBrowserEveryPage(t *testing.T) {
 	kinds := seedKinds(t, e.pool, now, g)
 	reqID := requestID(t, e.post(t, e.user(t, "operator"), "/resets", g.form("Replay orders after the pricing fix")))
 	insertReset(t, e.pool, "prod", kinds["push"], "verified", now.Add(-20*time.Minute))
+	if p := e.post(t, e.user(t, "admin"), "/freezes", freezeForm("Black Friday", "payments-* refunds-*")); p.status != http.StatusSeeOther {
+		t.Fatalf("seeding a freeze window: %d %.300s", p.status, p.body)
+	}
+	if p := e.post(t, e.user(t, "operator"), "/tokens", url.Values{"name": {"on-call bot"}, "days": {"30"}}); p.status != http.StatusOK {
+		t.Fatalf("seeding a token: %d %.300s", p.status, p.body)
+	}
 	t.Logf("seeded in %s", time.Since(start).Round(time.Millisecond))
 
 	readers := []string{"operator", "approver", "auditor", "admin"}
@@ -58,6 +65,8 @@ func TestBrowserEveryPage(t *testing.T) {
 		screenPage{name: "reset-request", path: "/resets/" + reqID, roles: readers},
 		screenPage{name: "reset-new", path: "/resets/new?" + url.Values{"cluster": {"prod"}, "group": {g.group}, "topic": {g.topic}}.Encode(),
 			roles: []string{"operator", "admin"}},
+		screenPage{name: "freezes", path: "/freezes"},
+		screenPage{name: "tokens", path: "/tokens"},
 		screenPage{name: "audit", path: "/audit", roles: auditors},
 		screenPage{name: "audit-summary", path: "/audit/summary", roles: auditors},
 		screenPage{name: "audit-verify", path: "/audit/verify", roles: auditors},

@@ -86,7 +86,7 @@ func FreezeListView(c Chrome, m FreezeListPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-wrap\"><table class=\"freezes-table\" data-testid=\"freezes-table\"><caption class=\"skip\">Change-freeze windows, those ending first first.</caption> <thead><tr><th scope=\"col\">Window</th><th scope=\"col\">Clusters</th><th scope=\"col\">Groups</th><th scope=\"col\">When</th><th scope=\"col\">Now</th><th scope=\"col\">Changed</th>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Change-freeze windows\"><table class=\"freezes-table\" data-testid=\"freezes-table\"><caption class=\"skip\">Change-freeze windows, those ending first first.</caption> <thead><tr><th scope=\"col\">Window</th><th scope=\"col\">Clusters</th><th scope=\"col\">Groups</th><th scope=\"col\">When</th><th scope=\"col\">Now</th><th scope=\"col\">Changed</th>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

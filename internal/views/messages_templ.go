@@ -516,7 +516,7 @@ func DeadLettersView(d DeadLetters) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else if len(d.Newest) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"table-wrap\" id=\"dlq-scroll\"><table data-testid=\"dlq-table\"><caption class=\"skip\">Newest dead letters of ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<div class=\"table-wrap\" id=\"dlq-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Newest dead letters\"><table data-testid=\"dlq-table\"><caption class=\"skip\">Newest dead letters of ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
