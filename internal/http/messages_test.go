@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/chromedp"
 
 	"github.com/lagboard/lagboard/internal/inspect"
 	"github.com/lagboard/lagboard/internal/mqadmin"
@@ -26,9 +27,9 @@ type messagesEnv struct {
 	poller *poller.Poller
 }
 
-func newMessagesEnv(t *testing.T, allowResend bool) *messagesEnv {
+func newMessagesEnv(t *testing.T, version string, allowResend bool) *messagesEnv {
 	t.Helper()
-	e := &messagesEnv{resetEnv: &resetEnv{mq: stacktest.Broker(t, "5.3.3"), admin: mqadmin.New(mqadmin.Options{}), clock: &testClock{}}}
+	e := &messagesEnv{resetEnv: &resetEnv{mq: stacktest.Broker(t, version), admin: mqadmin.New(mqadmin.Options{}), clock: &testClock{}}}
 	t.Cleanup(func() { e.admin.Close() })
 	e.testEnv = newEnv(t, envOptions{policy: resetTestPolicy, users: resetUsers, deps: func(env *testEnv, d *Deps) {
 		d.Trail = env.trail
@@ -40,7 +41,7 @@ func newMessagesEnv(t *testing.T, allowResend bool) *messagesEnv {
 		t.Fatal(err)
 	}
 	e.poller = poller.New(poller.Config{Cluster: resetCluster, ClusterID: c.ID, NamesrvAddrs: []string{e.mq.NamesrvAddr},
-		Admin: e.admin, Pool: e.pool, Logger: slog.New(slog.DiscardHandler)})
+		Admin: e.admin, Pool: e.pool, Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now})
 	return e
 }
 
@@ -66,7 +67,13 @@ func (e *messagesEnv) auditCount(t *testing.T, action, outcome, group string) in
 // counts for everyone, bodies for those allowed to read messages (each read recorded), and
 // a dead letter sent back to the retry topic by an admin, recorded too.
 func TestDeadLettersPage(t *testing.T) {
-	e := newMessagesEnv(t, true)
+	for _, version := range stacktest.Versions(t) {
+		t.Run(version, func(t *testing.T) { testDeadLettersPage(t, version) })
+	}
+}
+
+func testDeadLettersPage(t *testing.T, version string) {
+	e := newMessagesEnv(t, version, true)
 	topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "failing")
 	stacktest.CreateTopic(t, e.mq, topic, 1)
 	stacktest.Consume(t, e.mq, group, topic, stacktest.ConsumerOptions{FailAll: true, MaxRetries: 1})
@@ -127,12 +134,19 @@ func TestDeadLettersPage(t *testing.T) {
 	if got := e.post(t, operator, base+"/dead-letters/resend", form); got.status != http.StatusForbidden {
 		t.Fatalf("operator sending back: %d", got.status)
 	}
+
+	// As an operator sees them in a browser: the group page loads its dead letters.
+	b := browserSteps{t: t, tab: stacktest.Browser(t)}
+	b.signIn(e.URL, base, "operator")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`[data-testid="dead-letter"]`)))
+	b.run(chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="dead-letters"]`)))
+	b.tab.Screenshot("dead-letters")
 }
 
 // TestResendRefusedWhereOff: a cluster that does not allow sending dead letters back refuses
 // it, and the refusal is recorded.
 func TestResendRefusedWhereOff(t *testing.T) {
-	e := newMessagesEnv(t, false)
+	e := newMessagesEnv(t, stacktest.Versions(t)[0], false)
 	group := stacktest.Name(t, "g")
 	form := url.Values{"broker": {e.mq.BrokerName}, "queue": {"0"}, "offset": {"0"}}
 	// The group must be known to the dashboard for its routes to answer.
@@ -152,7 +166,13 @@ func TestResendRefusedWhereOff(t *testing.T) {
 // TestBlockedOn: a consumer that never finishes one message holds its queue at that offset;
 // the page names the message, and its body is there for those who may read it.
 func TestBlockedOn(t *testing.T) {
-	e := newMessagesEnv(t, false)
+	for _, version := range stacktest.Versions(t) {
+		t.Run(version, func(t *testing.T) { testBlockedOn(t, version) })
+	}
+}
+
+func testBlockedOn(t *testing.T, version string) {
+	e := newMessagesEnv(t, version, false)
 	topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "stuck")
 	stacktest.CreateTopic(t, e.mq, topic, 1)
 	stacktest.Produce(t, e.mq, topic, 3)
@@ -169,11 +189,21 @@ func TestBlockedOn(t *testing.T) {
 		return nil
 	})
 	e.poll(t)
+	e.clock.Advance(2 * time.Minute) // nothing moves for two minutes: the group stalls
+	e.poll(t)
+	st, err := storage.GroupStateOf(context.Background(), e.pool, clusterID(t, e.pool), group)
+	if err != nil || (st.Health != "STALL" && st.Health != "STOP") {
+		t.Fatalf("group health %s (%v), want STALL or STOP", st.Health, err)
+	}
 	base := fmt.Sprintf("/clusters/%s/groups/%s", resetCluster, group)
 	p := e.get(t, e.user(t, "operator"), base+"/blocked")
 	q := p.doc.Find(`[data-testid="blocked-queue"]`)
 	if p.status != http.StatusOK || q.Length() != 1 || !strings.Contains(q.Find("h3").Text(), "at offset 1") {
 		t.Fatalf("blocked on: %d %.800s", p.status, p.body)
+	}
+	meta := func(id string) string { return strings.TrimSpace(q.Find(`[data-testid="` + id + `"]`).Text()) }
+	if meta("message-size") != "9 bytes" || meta("message-reconsume") != "0 times" {
+		t.Errorf("the message blocked on: size %q, redelivered %q; want 9 bytes, 0 times", meta("message-size"), meta("message-reconsume"))
 	}
 	href, ok := q.Find(`[data-testid="read-body"]`).Attr("href")
 	if !ok {
@@ -182,6 +212,21 @@ func TestBlockedOn(t *testing.T) {
 	if body := e.get(t, e.user(t, "operator"), href); body.testID("body") != "message 1" {
 		t.Fatalf("body %q", body.testID("body"))
 	}
+	// A viewer sees which message it is, not what it says.
+	v := e.get(t, e.user(t, "viewer"), base+"/blocked")
+	if v.doc.Find(`[data-testid="blocked-queue"]`).Length() != 1 || v.doc.Find(`[data-testid="read-body"]`).Length() != 0 {
+		t.Errorf("viewer: %d blocked queues, %d links to a body; want 1 and none",
+			v.doc.Find(`[data-testid="blocked-queue"]`).Length(), v.doc.Find(`[data-testid="read-body"]`).Length())
+	}
+	if got := e.get(t, e.user(t, "viewer"), href); got.status != http.StatusForbidden {
+		t.Errorf("viewer reading the body: %d", got.status)
+	}
+
+	b := browserSteps{t: t, tab: stacktest.Browser(t)}
+	b.signIn(e.URL, base, "operator")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`[data-testid="blocked-queue"]`)))
+	b.run(chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="blocked-on"]`)))
+	b.tab.Screenshot("blocked-on")
 }
 
 func waitTrue(t *testing.T, within time.Duration, what string, cond func() error) {
