@@ -89,6 +89,10 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 // updateRunning folds this cycle's running-info answers, if the clients were asked, into
 // what the poller keeps of the group.
 func updateRunning(g *groupData, gt *groupTrack, now time.Time) {
+	if g.connKnown && !g.online {
+		gt.running = runningCache{} // no client online: none owns a queue
+		return
+	}
 	if g.running == nil || g.conn == nil {
 		if g.conn != nil && clientsKey(g.conn) != gt.running.clients {
 			gt.running = runningCache{} // other clients now: what the old ones said is void

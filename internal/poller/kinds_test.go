@@ -2,6 +2,7 @@ package poller_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -360,6 +361,26 @@ func testOrderly(t *testing.T, version, client string) {
 	if client == "java" {
 		if g.Orderly == nil || !*g.Orderly || !strings.Contains(g.HealthReason, "ordered "+blocked) {
 			t.Errorf("orderly %v, reason %q: want the Java client's report of orderly consumption", g.Orderly, g.HealthReason)
+		}
+	}
+
+	// The client goes: what it said of its queues goes with it.
+	c.Stop()
+	waitUntil(t, 60*time.Second, "the client gone from the broker", func() error {
+		if _, err := f.admin.ConsumerConnections(ctx, f.rmq.BrokerAddr, group); !errors.Is(err, mqadmin.ErrConsumerNotOnline) {
+			return fmt.Errorf("connections: %v", err)
+		}
+		return nil
+	})
+	f.advance(2 * time.Minute)
+	f.poll(t)
+	qs, err = storage.QueueStates(ctx, f.db, f.clusterID, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.OwnerClient != nil || q.Locked != nil {
+			t.Errorf("queue %s/%d after the client left: owner %s locked %v, want neither", q.Topic, q.QueueID, text(q.OwnerClient), q.Locked)
 		}
 	}
 }
