@@ -66,11 +66,13 @@ const (
 // file. Its Parameters are an ArchiveRecord.
 const ActionArchived Action = "audit.archived"
 
-// Actions of reading messages: a message body shown to someone, a dead letter sent back to
-// its group's retry topic.
+// Actions of reading messages: a message body shown to someone, a dead letter about to be
+// sent back to its group's retry topic (recorded before the broker is asked, so that a
+// message sent is never missing from the trail), and how that ended.
 const (
-	ActionMessageRead   Action = "message.read"
-	ActionMessageResent Action = "message.resent"
+	ActionMessageRead          Action = "message.read"
+	ActionMessageResendStarted Action = "message.resend_started"
+	ActionMessageResent        Action = "message.resent"
 )
 
 // Outcome says how the recorded action ended.

@@ -27,7 +27,7 @@ var auditActions = []string{
 	string(audit.ActionResetCancelled), string(audit.ActionResetExpired), string(audit.ActionResetStarted),
 	string(audit.ActionResetRefused), string(audit.ActionResetExecuted), string(audit.ActionResetVerified),
 	string(audit.ActionResetNotHonoured),
-	"message.", string(audit.ActionMessageRead), string(audit.ActionMessageResent),
+	"message.", string(audit.ActionMessageRead), string(audit.ActionMessageResendStarted), string(audit.ActionMessageResent),
 }
 
 // auditList lists the trail, newest first, filtered and paged as the query string says so

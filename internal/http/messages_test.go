@@ -131,6 +131,9 @@ func testDeadLettersPage(t *testing.T, version string) {
 	if n := e.auditCount(t, "message.resent", "success", group); n != 1 {
 		t.Fatalf("%d message.resent entries, want 1", n)
 	}
+	if n := e.auditCount(t, "message.resend_started", "success", group); n != 1 {
+		t.Fatalf("%d message.resend_started entries, want 1 before the message went", n)
+	}
 	if got := e.post(t, operator, base+"/dead-letters/resend", form); got.status != http.StatusForbidden {
 		t.Fatalf("operator sending back: %d", got.status)
 	}

@@ -78,6 +78,14 @@ func (s *Service) Resend(ctx context.Context, who audit.Entry, cluster, group st
 	if err != nil {
 		return fail(err)
 	}
+	// The intent is recorded first: if it cannot be, nothing is sent; if Lagboard stops
+	// between the send and its outcome, the trail still says the message may have gone.
+	start := entry
+	start.Action, start.Outcome = audit.ActionMessageResendStarted, audit.Success
+	start.Parameters = mustJSON(map[string]any{"offset": ref.Offset, "msg_id": m.MsgID, "to": retry})
+	if err := s.trail.Record(ctx, start); err != nil {
+		return mqadmin.SendResult{}, fmt.Errorf("nothing was sent: recording the attempt failed: %w", err)
+	}
 	res, err := c.Admin.SendMessage(ctx, addr, ResendGroup, retry, 0, m.Body, props)
 	if err != nil {
 		return fail(errcode.Wrap(errcode.Unavailable, err, fmt.Sprintf("Broker %s did not take the message: %s", ref.Broker, answer(err))))
