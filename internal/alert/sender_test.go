@@ -396,9 +396,15 @@ func TestSlackMessage(t *testing.T) {
 	if text != want || len(msgs[0]) != 1 {
 		t.Errorf("message %q\nwant    %q", text, want)
 	}
-	rows, err := storage.RecentNotifications(context.Background(), w.pool, 1)
-	if err != nil || keys[0] != rows[0].Key || rows[0].Attempts != 2 {
-		t.Fatalf("key %s, row %+v, %v", keys[0], rows, err)
+	// The receiver has the message before the sender records it delivered.
+	var rows []storage.OutboxRow
+	waitFor(t, 10*time.Second, "the delivery recorded", func() bool {
+		var err error
+		rows, err = storage.RecentNotifications(context.Background(), w.pool, 1)
+		return err == nil && len(rows) == 1 && rows[0].State == storage.OutboxDelivered
+	})
+	if keys[0] != rows[0].Key || rows[0].Attempts != 2 {
+		t.Fatalf("key %s, row %+v", keys[0], rows)
 	}
 	if e := deref(rows[0].LastError); !strings.Contains(e, "404 Not Found: no_service") || strings.Contains(e, "secret") ||
 		!strings.Contains(e, srv.URL+"/…") {
