@@ -64,3 +64,55 @@ func hasWarning(p reset.Preview, code string) bool {
 func errNotYet(q int, got, want int64) error {
 	return fmt.Errorf("queue %d at %d, want %d", q, got, want)
 }
+
+// TestResetSimpleConsumerByTimeAndShift: the other kinds a 5.x broker applies to a pop
+// group. With a simple consumer online, a reset to a point in time between two batches
+// makes it receive exactly the second batch again, and a shift back by one on every queue
+// exactly one message a queue more.
+func TestResetSimpleConsumerByTimeAndShift(t *testing.T) {
+	r := stacktest.Broker(t, "5.3.3")
+	e := newEnv(t, r, nil)
+	tp := newTopic(t, e, 2)
+	group := stacktest.Name(t, "simple")
+	c := stacktest.SimpleConsume(t, r, group, tp.name, stacktest.SimpleOptions{})
+	atTheEnd := func(what string) {
+		t.Helper()
+		waitFor(t, 30*time.Second, what, func() error {
+			for q, m := range tp.max {
+				if got := e.committed(t, group, tp.name)[q]; got != m {
+					return errNotYet(q, got, m)
+				}
+			}
+			return nil
+		})
+	}
+	tp.produce(t, e, 4)
+	c.WaitConsumed(t, 4, 90*time.Second)
+	atTheEnd("the first batch acknowledged")
+	between := time.Now()
+	tp.produce(t, e, 3)
+	c.WaitConsumed(t, 7, 90*time.Second)
+	atTheEnd("the second batch acknowledged")
+
+	run := func(spec reset.Spec, total int) {
+		t.Helper()
+		req := e.approved(t, spec)
+		done, err := e.svc.Execute(e.ctx, operator, req.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done.State != reset.Executed {
+			t.Fatalf("%s: state %s after execution", spec.Kind, done.State)
+		}
+		c.WaitConsumed(t, total, 90*time.Second)
+		if v := e.waitVerified(t, req.ID); v.State != reset.Verified {
+			t.Fatalf("%s: state %s: %+v", spec.Kind, v.State, v.Verification)
+		}
+		atTheEnd(string(spec.Kind) + ": consumed to the end again")
+		if got := c.Output.Consumed(); got != total {
+			t.Fatalf("%s: %d messages acknowledged in all, want exactly %d", spec.Kind, got, total)
+		}
+	}
+	run(reset.Spec{Cluster: "local", Group: group, Topic: tp.name, Kind: reset.ToTime, Time: between.Truncate(time.Millisecond)}, 10)
+	run(reset.Spec{Cluster: "local", Group: group, Topic: tp.name, Kind: reset.Shift, By: -1}, 12)
+}
