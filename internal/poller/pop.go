@@ -110,7 +110,9 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 		st.delivered = &d.Minute.Sum
 	}
 	if d, ok := stat(mqadmin.StatGroupAckNums); ok {
-		st.acked = &d.Minute.Sum
+		// Only pop consumers acknowledge: a group whose messages are acknowledged before
+		// the broker writes their checkpoints (a fast consumer) has acks and no checkpoints.
+		st.acked, st.popped = &d.Minute.Sum, true
 	} else if st.popped {
 		zero := int64(0)
 		st.acked = &zero // pops counted and no ack ever
