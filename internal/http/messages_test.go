@@ -139,11 +139,7 @@ func testDeadLettersPage(t *testing.T, version string) {
 	}
 
 	// As an operator sees them in a browser: the group page loads its dead letters.
-	b := browserSteps{t: t, tab: stacktest.Browser(t)}
-	b.signIn(e.URL, base, "operator")
-	b.run(chromedp.WaitVisible(chromedp.CSS(`[data-testid="dead-letter"]`)))
-	b.run(chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="dead-letters"]`)))
-	b.tab.Screenshot("dead-letters")
+	e.screenshot(t, base, "dead-letter", "dead-letters")
 }
 
 // TestResendRefusedWhereOff: a cluster that does not allow sending dead letters back refuses
@@ -225,11 +221,19 @@ func testBlockedOn(t *testing.T, version string) {
 		t.Errorf("viewer reading the body: %d", got.status)
 	}
 
+	e.screenshot(t, base, "blocked-queue", "blocked-on")
+}
+
+// screenshot opens page in Chromium as an operator, waits for an element with data-testid
+// ready (the group page loads its message sections after the page), scrolls section into
+// view and saves a screenshot named after it.
+func (e *messagesEnv) screenshot(t *testing.T, page, ready, section string) {
+	t.Helper()
 	b := browserSteps{t: t, tab: stacktest.Browser(t)}
-	b.signIn(e.URL, base, "operator")
-	b.run(chromedp.WaitVisible(chromedp.CSS(`[data-testid="blocked-queue"]`)))
-	b.run(chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="blocked-on"]`)))
-	b.tab.Screenshot("blocked-on")
+	b.signIn(e.URL, page, "operator")
+	b.run(chromedp.WaitVisible(chromedp.CSS(`[data-testid="`+ready+`"]`)),
+		chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="`+section+`"]`)))
+	b.tab.Screenshot(section)
 }
 
 func waitTrue(t *testing.T, within time.Duration, what string, cond func() error) {

@@ -93,8 +93,6 @@ const (
 	dlqPrefix   = "%DLQ%"
 )
 
-// fetch discovers brokers and groups and reads every group's progress from every broker,
-// all within ctx's deadline.
 // versionRefresh is how often a broker's version is asked again.
 const versionRefresh = time.Minute
 
@@ -104,6 +102,8 @@ type versionMemo struct {
 	at      time.Time
 }
 
+// fetch discovers brokers and groups and reads every group's progress from every broker,
+// all within ctx's deadline.
 func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	info, err := p.clusterInfo(ctx)
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 
 // popTopicStats is what a broker says of a group's pop consumption of one topic.
 type popTopicStats struct {
-	// popped tells that the broker counted pop checkpoints for the group and topic since it
-	// started: the group consumes by pop.
+	// popped tells that the broker counted pop checkpoints or acknowledgements for the
+	// group and topic since it started: the group consumes by pop.
 	popped bool
 	// delivered and acked are the messages delivered to and acknowledged by the group in
 	// the last minute; nil when the broker keeps no such count.

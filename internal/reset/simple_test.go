@@ -21,14 +21,7 @@ func TestResetSimpleConsumer(t *testing.T) {
 	c := stacktest.SimpleConsume(t, r, group, tp.name, stacktest.SimpleOptions{})
 	tp.produce(t, e, 6)
 	c.WaitConsumed(t, 6, 90*time.Second)
-	waitFor(t, 30*time.Second, "the consumer's offsets at the end", func() error {
-		for q, m := range tp.max {
-			if got := e.committed(t, group, tp.name)[q]; got != m {
-				return errNotYet(q, got, m)
-			}
-		}
-		return nil
-	})
+	atTheEnd(t, e, tp, group, "the consumer's offsets at the end")
 
 	spec := reset.Spec{Cluster: "local", Group: group, Topic: tp.name, Kind: reset.ToEarliest}
 	p, err := e.svc.Preview(e.ctx, operator, spec)
@@ -61,6 +54,19 @@ func hasWarning(p reset.Preview, code string) bool {
 	return false
 }
 
+// atTheEnd waits until group's committed offset is the newest on every queue of tp.
+func atTheEnd(t *testing.T, e *env, tp *topic, group, what string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, what, func() error {
+		for q, m := range tp.max {
+			if got := e.committed(t, group, tp.name)[q]; got != m {
+				return errNotYet(q, got, m)
+			}
+		}
+		return nil
+	})
+}
+
 func errNotYet(q int, got, want int64) error {
 	return fmt.Errorf("queue %d at %d, want %d", q, got, want)
 }
@@ -75,24 +81,13 @@ func TestResetSimpleConsumerByTimeAndShift(t *testing.T) {
 	tp := newTopic(t, e, 2)
 	group := stacktest.Name(t, "simple")
 	c := stacktest.SimpleConsume(t, r, group, tp.name, stacktest.SimpleOptions{})
-	atTheEnd := func(what string) {
-		t.Helper()
-		waitFor(t, 30*time.Second, what, func() error {
-			for q, m := range tp.max {
-				if got := e.committed(t, group, tp.name)[q]; got != m {
-					return errNotYet(q, got, m)
-				}
-			}
-			return nil
-		})
-	}
 	tp.produce(t, e, 4)
 	c.WaitConsumed(t, 4, 90*time.Second)
-	atTheEnd("the first batch acknowledged")
+	atTheEnd(t, e, tp, group, "the first batch acknowledged")
 	between := time.Now()
 	tp.produce(t, e, 3)
 	c.WaitConsumed(t, 7, 90*time.Second)
-	atTheEnd("the second batch acknowledged")
+	atTheEnd(t, e, tp, group, "the second batch acknowledged")
 
 	run := func(spec reset.Spec, total int) {
 		t.Helper()
@@ -108,7 +103,7 @@ func TestResetSimpleConsumerByTimeAndShift(t *testing.T) {
 		if v := e.waitVerified(t, req.ID); v.State != reset.Verified {
 			t.Fatalf("%s: state %s: %+v", spec.Kind, v.State, v.Verification)
 		}
-		atTheEnd(string(spec.Kind) + ": consumed to the end again")
+		atTheEnd(t, e, tp, group, string(spec.Kind)+": consumed to the end again")
 		if got := c.Output.Consumed(); got != total {
 			t.Fatalf("%s: %d messages acknowledged in all, want exactly %d", spec.Kind, got, total)
 		}

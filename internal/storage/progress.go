@@ -201,10 +201,7 @@ func SaveCycle(ctx context.Context, db interface {
 	steps = append(steps, more...)
 	for _, step := range steps {
 		if err := step(ctx, tx, c); err != nil {
-			if c.Known != nil {
-				c.Known.forget()
-			}
-			return fmt.Errorf("save cycle: %w", err)
+			return fmt.Errorf("save cycle: %w", err) // rolled back: what is known still holds
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // KnownQueues remembers, per group, a digest of each queue row as the last committed cycle
@@ -20,6 +21,9 @@ import (
 type KnownQueues struct {
 	seed   maphash.Seed
 	groups map[string]map[queueSlot]uint64
+	// written are the digests of the rows of the cycle being saved, by group: what the
+	// groups hold once it commits.
+	written map[string]map[queueSlot]uint64
 }
 
 // queueSlot is a queue within a group.
@@ -33,111 +37,100 @@ func NewKnownQueues() *KnownQueues {
 	return &KnownQueues{seed: maphash.MakeSeed(), groups: map[string]map[queueSlot]uint64{}}
 }
 
-// forget drops every group: after a failed save, what Postgres holds is not known.
+// forget drops every group: after a commit that failed, what Postgres holds is not known.
 func (k *KnownQueues) forget() { clear(k.groups) }
 
-// digest hashes what queue_state keeps of q.
-func (k *KnownQueues) digest(q QueueState) uint64 {
+// digest hashes a row of queueColumns as saveQueues writes it.
+func (k *KnownQueues) digest(row []any) uint64 {
 	var h maphash.Hash
 	h.SetSeed(k.seed)
 	var b [9]byte
-	i64 := func(v int64) {
-		binary.LittleEndian.PutUint64(b[:8], uint64(v))
-		h.Write(b[:8]) //nolint:errcheck // never fails
+	// Each value is written with its kind, so that nil, false, 0 and "" differ.
+	put := func(kind byte, v int64) {
+		b[0] = kind
+		binary.LittleEndian.PutUint64(b[1:], uint64(v))
+		h.Write(b[:]) //nolint:errcheck // never fails
 	}
-	opt := func(set bool, v int64) {
-		b[8] = 0
-		if set {
-			b[8] = 1
-		}
-		h.WriteByte(b[8]) //nolint:errcheck // never fails
-		i64(v)
-	}
-	optInt := func(p *int64) {
-		if p == nil {
-			opt(false, 0)
-		} else {
-			opt(true, *p)
-		}
-	}
-	optTime := func(p *time.Time) {
-		if p == nil {
-			opt(false, 0)
-		} else {
-			opt(true, p.UnixMicro())
-		}
-	}
-	optStr := func(p *string) {
-		if p == nil {
-			opt(false, 0)
-		} else {
-			opt(true, int64(len(*p)))
-			h.WriteString(*p) //nolint:errcheck // never fails
+	for _, v := range row {
+		switch v := plain(v).(type) {
+		case nil:
+			put(0, 0)
+		case int32:
+			put(1, int64(v))
+		case int64:
+			put(1, v)
+		case bool:
+			if v {
+				put(2, 1)
+			} else {
+				put(2, 0)
+			}
+		case string:
+			put(3, int64(len(v)))
+			h.WriteString(v) //nolint:errcheck // never fails
+		case time.Time:
+			put(4, v.UnixMicro())
+		case pgtype.Timestamptz: // none waiting
+			put(4, math.MaxInt64)
+		default:
+			panic(fmt.Sprintf("queue row holds a %T: teach digest about it", v))
 		}
 	}
-	flag := func(v bool) {
-		if v {
-			h.WriteByte(1) //nolint:errcheck // never fails
-		} else {
-			h.WriteByte(0) //nolint:errcheck // never fails
-		}
-	}
-	optInt(q.MinOffset)
-	i64(q.MaxOffset)
-	i64(q.ConsumerOffset)
-	optInt(q.PullOffset)
-	optTime(q.LastTimestamp)
-	switch since := q.lagSince().(type) {
-	case time.Time:
-		opt(true, since.UnixMicro())
-	case nil:
-		opt(false, 0)
-	default: // none waiting
-		opt(true, math.MaxInt64)
-	}
-	optStr(q.OwnerClient)
-	flag(q.Stale)
-	flag(q.Committed)
-	optInt(q.StartOffset)
-	optStr(q.StartRule)
-	if q.Locked == nil {
-		opt(false, 0)
-	} else {
-		flag(*q.Locked)
-	}
-	optTime(q.MovedAt)
-	optInt(q.Inflight)
-	optTime(q.InflightVisibleAt)
 	return h.Sum64()
 }
 
-// saveQueuesKnown writes the queues of c's groups: for groups k knows, the rows whose
-// digest changed and the deletion of those it knew that are gone; the others through
-// replaceGroupRows.
+// plain is what a pointer in a row points to, nil for a nil pointer, v otherwise.
+func plain(v any) any {
+	switch p := v.(type) {
+	case *int64:
+		if p != nil {
+			return *p
+		}
+	case *bool:
+		if p != nil {
+			return *p
+		}
+	case *string:
+		if p != nil {
+			return *p
+		}
+	case *time.Time:
+		if p != nil {
+			return *p
+		}
+	default:
+		return v
+	}
+	return nil
+}
+
+// saveQueuesKnown writes the queues of c's groups, rows being the queueColumns of
+// c.Queues: for groups k knows, the rows whose digest changed and the deletion of those it
+// knew that are gone; the others through replaceGroupRows.
 func saveQueuesKnown(ctx context.Context, tx pgx.Tx, c Cycle, k *KnownQueues, rows [][]any) error {
-	var unknown []string
-	isUnknown := map[string]bool{}
+	k.written = make(map[string]map[queueSlot]uint64, len(c.Groups))
+	for _, g := range c.Groups {
+		k.written[g.Group] = map[queueSlot]uint64{}
+	}
+	var (
+		unknown       []string
+		changed, rest [][]any
+	)
 	for _, g := range c.Groups {
 		if _, ok := k.groups[g.Group]; !ok {
 			unknown = append(unknown, g.Group)
-			isUnknown[g.Group] = true
 		}
 	}
-	var (
-		changed, rest [][]any
-		seen          = map[string]map[queueSlot]bool{}
-	)
 	for i, q := range c.Queues {
-		if isUnknown[q.Group] {
+		slot, d := queueSlot{q.Topic, q.Broker, q.QueueID}, k.digest(rows[i])
+		if w := k.written[q.Group]; w != nil {
+			w[slot] = d
+		}
+		known, ok := k.groups[q.Group]
+		switch {
+		case !ok:
 			rest = append(rest, rows[i])
-			continue
-		}
-		slot := queueSlot{q.Topic, q.Broker, q.QueueID}
-		if seen[q.Group] == nil {
-			seen[q.Group] = map[queueSlot]bool{}
-		}
-		seen[q.Group][slot] = true
-		if d, ok := k.groups[q.Group][slot]; !ok || d != k.digest(q) {
+		case known[slot] != d:
 			changed = append(changed, rows[i])
 		}
 	}
@@ -145,13 +138,14 @@ func saveQueuesKnown(ctx context.Context, tx pgx.Tx, c Cycle, k *KnownQueues, ro
 		groups, topics, brokers []string
 		queues                  []int32
 	}
-	for _, g := range c.Groups {
-		if isUnknown[g.Group] {
+	for g, known := range k.groups {
+		written, read := k.written[g]
+		if !read {
 			continue
 		}
-		for slot := range k.groups[g.Group] {
-			if !seen[g.Group][slot] {
-				gone.groups, gone.topics = append(gone.groups, g.Group), append(gone.topics, slot.topic)
+		for slot := range known {
+			if _, ok := written[slot]; !ok {
+				gone.groups, gone.topics = append(gone.groups, g), append(gone.topics, slot.topic)
 				gone.brokers, gone.queues = append(gone.brokers, slot.broker), append(gone.queues, slot.queue)
 			}
 		}
@@ -159,10 +153,8 @@ func saveQueuesKnown(ctx context.Context, tx pgx.Tx, c Cycle, k *KnownQueues, ro
 	if err := replaceGroupRows(ctx, tx, c.ClusterID, unknown, "queue_state", queueColumns, queueKey, rest); err != nil {
 		return err
 	}
-	if len(changed) > 0 {
-		if err := upsertVia(ctx, tx, "queue_state", queueColumns, queueKey, changed); err != nil {
-			return err
-		}
+	if err := upsertVia(ctx, tx, "queue_state", queueColumns, queueKey, changed); err != nil {
+		return err
 	}
 	if len(gone.groups) > 0 {
 		if _, err := tx.Exec(ctx, `
@@ -179,14 +171,10 @@ func saveQueuesKnown(ctx context.Context, tx pgx.Tx, c Cycle, k *KnownQueues, ro
 // committed records what a committed cycle left in Postgres: the groups read, as written;
 // stale groups (their rows marked stale there) and groups gone are forgotten.
 func (k *KnownQueues) committed(c Cycle) {
-	for _, g := range c.Groups {
-		k.groups[g.Group] = map[queueSlot]uint64{}
+	for g, written := range k.written {
+		k.groups[g] = written
 	}
-	for _, q := range c.Queues {
-		if m := k.groups[q.Group]; m != nil {
-			m[queueSlot{q.Topic, q.Broker, q.QueueID}] = k.digest(q)
-		}
-	}
+	k.written = nil
 	for g := range c.Stale {
 		delete(k.groups, g)
 	}
