@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -101,14 +102,20 @@ func brokerBroadcastLag(f *fetched, g *groupData) (lag, committed int64, ok bool
 	return lag, committed, true
 }
 
-// offsetsError says, for people, why a client's offsets are missing.
-func offsetsError(err error) string {
+// offsetsError says, for people, why a broadcasting client's offsets are missing.
+func offsetsError(err error) string { return clientError(err, "its offsets") }
+
+// clientError says, for people, why a client's running info is missing; what names what it
+// would have told.
+func clientError(err error, what string) string {
 	switch {
 	case err == nil:
 		return "the client did not answer in this poll"
 	case errors.Is(err, mqadmin.ErrEmptyBody):
-		return "the client answered without its offsets (rocketmq-client-go clients do)"
+		return "the client answered without " + what + " (rocketmq-client-go clients do)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the client did not answer in time: " + what + " unknown"
 	default:
-		return fmt.Sprintf("the client did not report its offsets: %v", err)
+		return fmt.Sprintf("the client did not report %s: %v", what, err)
 	}
 }

@@ -2,6 +2,8 @@ package poller
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +79,14 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 				info, err = p.admin.ConsumerRunningInfo(ctx, g.connBroker.addr, g.name, cn.ClientID, false)
 				return err
 			})
+			if err != nil {
+				level := slog.LevelWarn
+				if errors.Is(err, mqadmin.ErrEmptyBody) {
+					level = slog.LevelDebug // what rocketmq-client-go clients answer: not news
+				}
+				p.cfg.Logger.Log(ctx, level, "a client did not report its running info",
+					"group", g.name, "client", cn.ClientID, "addr", cn.ClientAddr, "err", err)
+			}
 			mu.Lock()
 			running[cn.ClientID] = runningReport{info: info, err: err}
 			mu.Unlock()
@@ -103,7 +113,7 @@ func updateRunning(g *groupData, gt *groupTrack, now time.Time) {
 		locked: map[queueRef]bool{}, errs: map[string]string{}}
 	for client, rep := range g.running {
 		if rep.err != nil {
-			rc.errs[client] = offsetsError(rep.err)
+			rc.errs[client] = clientError(rep.err, "the queues it holds")
 			continue
 		}
 		if v, ok := rep.info.Properties["PROP_CONSUMEORDERLY"]; ok {
@@ -165,7 +175,9 @@ func kindOf(f *fetched, g *groupData, gt *groupTrack) (kind string, inferred boo
 	if o := f.found.origins[g.name]; o != nil && o.offsets && !o.config && !o.retryTopic {
 		return KindPull, true
 	}
-	return "", true
+	// Not inferred when clients are online whose consume type the broker did not name: a
+	// pop client on a 4.x broker, which has no pop, reads so.
+	return "", g.conn == nil || len(g.conn.Connections) == 0
 }
 
 // pops reports whether the group consumes by pop: a broker counts pop checkpoints for it,

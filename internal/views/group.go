@@ -171,6 +171,12 @@ func KindLabel(kind string, inferred bool, orderly *bool) string {
 		s = "simple consumer (receive and ack)"
 	case "pop":
 		s = "pop consumer"
+	case "":
+		if !inferred {
+			return "unknown: the broker does not know how its online clients consume " +
+				"(a pop client on a 4.x broker, which has no pop, reads so)"
+		}
+		return Unknown
 	default:
 		return Unknown
 	}

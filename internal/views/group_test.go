@@ -201,3 +201,30 @@ func TestContradictions(t *testing.T) {
 		})
 	}
 }
+
+// TestClientUnknownBadge: a client that did not report its running info is marked, with the
+// reason in the badge's title, as what its group lacks: a broadcasting client's offsets, a
+// clustering client's queues.
+func TestClientUnknownBadge(t *testing.T) {
+	for model, want := range map[string]string{"BROADCASTING": "offsets unknown", "CLUSTERING": "queues unknown"} {
+		m := groupPage(model)
+		why := "the client did not report the queues it holds: unparseable body"
+		m.Clients, m.Online = ptr(int32(2)), []Client{{ID: "c1"}, {ID: "c2", OffsetsError: why}}
+		doc := render(t, GroupLive(m))
+		badge := doc.Find(`[data-testid="client-unknown"]`)
+		if badge.Length() != 1 || strings.TrimSpace(badge.Text()) != want || badge.AttrOr("title", "") != why {
+			t.Errorf("%s: %d badges, %q titled %q", model, badge.Length(), strings.TrimSpace(badge.Text()), badge.AttrOr("title", ""))
+		}
+	}
+}
+
+// TestKindUnknownWithClientsOnline: a group whose online clients' consume type the broker
+// does not know says why its kind is unknown.
+func TestKindUnknownWithClientsOnline(t *testing.T) {
+	if got := KindLabel("", false, nil); !strings.Contains(got, "4.x broker") {
+		t.Errorf("unknown kind with clients online reads %q", got)
+	}
+	if got := KindLabel("", true, nil); got != Unknown {
+		t.Errorf("unknown kind without a client reads %q", got)
+	}
+}
