@@ -76,6 +76,13 @@ func TestExpiredBeforeConsumed(t *testing.T) {
 			})
 
 			t.Logf("expired after %s", time.Since(start))
+			// Two groups that never committed, each with an online client that registered
+			// and fetches nothing: on a queue whose oldest messages are gone the broker has no
+			// answer for them, and each starts where its client is set to.
+			suspended := []*stacktest.Consumer{
+				stacktest.Consume(t, r, group+"-last", topic, stacktest.ConsumerOptions{FromLast: true, Suspended: true}),
+				stacktest.Consume(t, r, group+"-first", topic, stacktest.ConsumerOptions{Suspended: true}),
+			}
 			pool := stacktest.DB(t)
 			c, err := storage.UpsertCluster(ctx, pool, "expiring", []string{r.NamesrvAddr})
 			if err != nil {
@@ -83,9 +90,13 @@ func TestExpiredBeforeConsumed(t *testing.T) {
 			}
 			p := poller.New(poller.Config{Cluster: "expiring", ClusterID: c.ID, NamesrvAddrs: []string{r.NamesrvAddr},
 				Admin: admin, Pool: pool, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
-			if rep := p.PollOnce(ctx); rep.Err != nil {
-				t.Fatal(rep.Err)
+			poll := func() {
+				if rep := p.PollOnce(ctx); rep.Err != nil {
+					t.Fatal(rep.Err)
+				}
 			}
+			lastStarts := startsShown(t, pool, c.ID, group+"-last", topic, poll, 1)
+			firstStarts := startsShown(t, pool, c.ID, group+"-first", topic, func() {}, 1)
 			st, err := admin.GroupConsumeStats(ctx, r.NamesrvAddr, group, topic)
 			if err != nil {
 				t.Fatal(err)
@@ -111,6 +122,52 @@ func TestExpiredBeforeConsumed(t *testing.T) {
 			}
 			if g.Health == poller.OK || g.Health == poller.Unknown || !strings.Contains(g.HealthReason, "expired before this group read them") {
 				t.Errorf("health %s %q, want the expired messages as its reason", g.Health, g.HealthReason)
+			}
+
+			if s := lastStarts[0]; s.offset != maxOff || !strings.Contains(s.rule, "last offset") {
+				t.Errorf("a client from the last offset shown to start at %d (%q), want %d", s.offset, s.rule, maxOff)
+			}
+			if s := firstStarts[0]; s.offset != *q.MinOffset || !strings.Contains(s.rule, "first offset") {
+				t.Errorf("a client from the first offset shown to start at %d (%q), want %d", s.offset, s.rule, *q.MinOffset)
+			}
+			// The suspended clients leave, having fetched nothing, and the first clients that
+			// fetch come.
+			for _, c := range suspended {
+				c.Stop()
+			}
+			fromLast := stacktest.Consume(t, r, group+"-last", topic, stacktest.ConsumerOptions{FromLast: true})
+			fromFirst := stacktest.Consume(t, r, group+"-first", topic, stacktest.ConsumerOptions{})
+			// The client from the last offset finds nothing to read and commits where it
+			// stands; what is written after that reaches it.
+			waitUntil(t, time.Minute, "the client from the last offset to commit", func() error {
+				all, err := admin.BrokerOffsets(ctx, r.BrokerAddr)
+				if err != nil {
+					return err
+				}
+				if off, ok := all.Committed[mqadmin.GroupTopic{Group: group + "-last", Topic: topic}][0]; !ok || off != maxOff {
+					return fmt.Errorf("committed %d (present %v), want %d", off, ok, maxOff)
+				}
+				return nil
+			})
+			stacktest.Produce(t, r, topic, 1)
+			fromLast.WaitReceived(t, 1, time.Minute)
+			fromFirst.WaitReceived(t, 1, 2*time.Minute)
+			checkFirstOffsets(t, fromLast, lastStarts)
+			// Retention may still have been deleting: the client from the first offset then
+			// starts at the oldest message left when it first fetched, no earlier than shown.
+			if got := fromFirst.Output.FirstOffsets()[0]; got != firstStarts[0].offset {
+				ts, err := admin.TopicStats(ctx, r.BrokerAddr, topic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var nowMin int64
+				for _, o := range ts.Offsets {
+					nowMin = o.MinOffset
+				}
+				if got < firstStarts[0].offset || got > nowMin {
+					t.Errorf("the client from the first offset started at %d; shown %d, oldest now %d", got, firstStarts[0].offset, nowMin)
+				}
+				t.Logf("retention moved on: the client from the first offset started at %d, shown %d", got, firstStarts[0].offset)
 			}
 		})
 	}

@@ -6,7 +6,7 @@
 //
 //	goconsumer -namesrv ADDR -group G -topic T [-instance I] [-broadcast] [-orderly]
 //	           [-delay 100ms] [-stuck] [-stuck-on BODY] [-refuse-once BODY]
-//	           [-fail-all -max-retries N]
+//	           [-fail-all -max-retries N] [-from first|last] [-paused|-suspended]
 //	goconsumer -pull -namesrv ADDR -group G -topic T [-commit broker|local] [-delay 100ms]
 //
 // The default is a push consumer; -orderly makes it consume each queue in order (queues are
@@ -15,9 +15,16 @@
 // broker every second with -commit broker, or keeping them in the process with -commit
 // local.
 //
-// It prints STARTED once started, RECEIVED <body> when a message arrives and CONSUMED 1
-// once it is acknowledged (for -pull: once its offset is set), and shuts down when its
-// standard input closes.
+// A push consumer starts from the first offset of a queue its group never committed on, or
+// with -from last from the last, the client's default. -paused holds every message it
+// fetches, neither consuming nor committing, until a line "resume" arrives on its standard
+// input. -suspended starts it with the client's own Suspend: it registers and computes
+// where it starts, but never fetches (the client would wait 30 s after a Resume to fetch;
+// a test stops it instead).
+//
+// It prints STARTED once started, RECEIVED <body> when a message arrives, FIRST <queue>
+// <offset> before the first message of each queue, and CONSUMED 1 once it is acknowledged
+// (for -pull: once its offset is set), and shuts down when its standard input closes.
 package main
 
 import (
@@ -60,6 +67,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.StringVar(&o.refuseOnce, "refuse-once", "", "ask for redelivery of the message with this body, once")
 	fs.BoolVar(&o.failAll, "fail-all", false, "fail every message: after -max-retries redeliveries it goes to the dead-letter topic")
 	fs.IntVar(&o.maxRetries, "max-retries", -1, "redeliveries before a message goes to the dead-letter topic (the client's default when negative)")
+	fs.StringVar(&o.from, "from", "first", "push: where to start on a queue never committed on, first or last")
+	fs.BoolVar(&o.paused, "paused", false, "push: hold every message until a line \"resume\" on standard input")
+	fs.BoolVar(&o.suspended, "suspended", false, "push: register, but never fetch")
 	pull := fs.Bool("pull", false, "a pull consumer setting its offsets by hand")
 	fs.StringVar(&o.commit, "commit", "broker", "pull: broker (persist offsets every second) or local (never)")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +77,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	if o.namesrv == "" || o.group == "" || o.topic == "" {
 		return fmt.Errorf("-namesrv, -group and -topic are required")
+	}
+	if o.from != "first" && o.from != "last" {
+		return fmt.Errorf("-from %q: want first or last", o.from)
 	}
 	if o.commit != "broker" && o.commit != "local" {
 		return fmt.Errorf("-commit %q: want broker or local", o.commit)
@@ -78,15 +91,23 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		defer mu.Unlock()
 		fmt.Fprintf(stdout, format+"\n", a...)
 	}
-	stop := make(chan struct{})
+	stop, resume := make(chan struct{}), make(chan struct{}, 1)
 	go func() {
-		io.Copy(io.Discard, bufio.NewReader(stdin)) //nolint:errcheck // EOF or an error both mean stop
-		close(stop)
+		lines := bufio.NewScanner(stdin)
+		for lines.Scan() {
+			if lines.Text() == "resume" {
+				select {
+				case resume <- struct{}{}:
+				default:
+				}
+			}
+		}
+		close(stop) // EOF or an error both mean stop
 	}()
 	if *pull {
 		return runPull(o, stop, say)
 	}
-	return runPush(o, stop, say)
+	return runPush(o, stop, resume, say)
 }
 
 type options struct {
@@ -96,13 +117,19 @@ type options struct {
 	maxRetries                      int
 	delay                           time.Duration
 	stuckOn, refuseOnce, commit     string
+	from                            string
+	paused, suspended               bool
 }
 
 // runPush consumes with a push consumer until stop is closed.
-func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
+func runPush(o options, stop, resume <-chan struct{}, say func(string, ...any)) error {
 	model := consumer.Clustering
 	if o.broadcast {
 		model = consumer.BroadCasting
+	}
+	from := consumer.ConsumeFromFirstOffset
+	if o.from == "last" {
+		from = consumer.ConsumeFromLastOffset
 	}
 	c, err := rocketmq.NewPushConsumer(
 		consumer.WithNameServer([]string{o.namesrv}),
@@ -110,7 +137,7 @@ func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
 		consumer.WithInstance(o.instance),
 		consumer.WithConsumerModel(model),
 		consumer.WithConsumerOrder(o.orderly),
-		consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
+		consumer.WithConsumeFromWhere(from),
 		consumer.WithConsumeGoroutineNums(1),
 		consumer.WithConsumeMessageBatchMaxSize(1),
 		consumer.WithMaxReconsumeTimes(int32(o.maxRetries)),
@@ -124,9 +151,24 @@ func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
 	if o.orderly {
 		retry = consumer.SuspendCurrentQueueAMoment
 	}
-	var refused atomic.Bool
+	var (
+		refused  atomic.Bool
+		seen     sync.Map // queue id → true once its first message arrived
+		released = make(chan struct{})
+	)
+	if !o.paused {
+		close(released)
+	}
 	err = c.Subscribe(o.topic, consumer.MessageSelector{}, func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		for _, m := range msgs {
+			if _, again := seen.LoadOrStore(m.Queue.QueueId, true); !again {
+				say("FIRST %d %d", m.Queue.QueueId, m.QueueOffset)
+			}
+			select {
+			case <-released:
+			case <-stop:
+				return retry, nil
+			}
 			say("RECEIVED %s", m.Body)
 			if o.stuck || (o.stuckOn != "" && string(m.Body) == o.stuckOn) {
 				<-stop
@@ -151,12 +193,25 @@ func runPush(o options, stop <-chan struct{}, say func(string, ...any)) error {
 	if err != nil {
 		return err
 	}
+	if o.suspended {
+		c.Suspend()
+	}
 	if err := c.Start(); err != nil {
 		return err
 	}
 	say("STARTED")
-	<-stop
-	return shutdown(c.Shutdown)
+	for {
+		select {
+		case <-resume:
+			if o.paused {
+				o.paused = false
+				close(released)
+			}
+			say("RESUMED")
+		case <-stop:
+			return shutdown(c.Shutdown)
+		}
+	}
 }
 
 // runPull reads every queue of the topic with PullFrom and sets the offsets by hand, as an

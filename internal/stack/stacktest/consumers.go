@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,17 @@ type ConsumerOptions struct {
 	// own rebalance sets, if any).
 	Pull         bool
 	LocalOffsets bool
+	// FromLast starts a queue the group never committed on from its last offset, the
+	// client's default (Go push consumer only; the first offset otherwise).
+	FromLast bool
+	// Paused holds every message the consumer fetches until Resume (Go push consumer
+	// only): it registers, starts fetching where it computed, and neither consumes nor
+	// commits. Its output names each queue's first message all the same (FirstOffsets).
+	Paused bool
+	// Suspended starts the consumer with its client's own Suspend (Go push consumer
+	// only): it registers and computes where it starts, and never fetches, so it never
+	// commits either, even on a queue with nothing to read.
+	Suspended bool
 }
 
 // ConsumerOutput is what a consumer process printed so far; it grows while it runs.
@@ -90,10 +102,34 @@ func (o *ConsumerOutput) count(prefix string) int {
 	return total
 }
 
+// FirstOffsets returns, per queue id, the offset of the first message the consumer received
+// from it.
+func (o *ConsumerOutput) FirstOffsets() map[int]int64 {
+	out := map[int]int64{}
+	for line := range strings.Lines(o.String()) {
+		var q int
+		var off int64
+		if n, _ := fmt.Sscanf(line, "FIRST %d %d", &q, &off); n == 2 {
+			out[q] = off
+		}
+	}
+	return out
+}
+
 // Consumer is a consumer process started by a test.
 type Consumer struct {
 	Output *ConsumerOutput
 	stop   func()
+	stdin  io.Writer
+}
+
+// Resume lets a consumer started Paused consume.
+func (c *Consumer) Resume(t testing.TB) {
+	t.Helper()
+	if _, err := io.WriteString(c.stdin, "resume\n"); err != nil {
+		t.Fatalf("resume consumer: %v", err)
+	}
+	c.wait(t, func() bool { return strings.Contains(c.Output.String(), "RESUMED") }, 30*time.Second, "resumed")
 }
 
 // Stop shuts the consumer down and waits for it; also done when the test ends.
@@ -123,9 +159,9 @@ func (c *Consumer) wait(t testing.TB, cond func() bool, within time.Duration, fo
 }
 
 // Consume starts a real rocketmq-client-go push consumer of group on topic, in a process of
-// its own (internal/stack/goconsumer), consuming from the first offset one message at a
-// time. Its own process keeps rocketmq-client-go's data races out of the race detector's
-// view of Lagboard's code. It runs until Stop or the end of the test.
+// its own (internal/stack/goconsumer), consuming one message at a time, from the first
+// offset unless o.FromLast. Its own process keeps rocketmq-client-go's data races out of the
+// race detector's view of Lagboard's code. It runs until Stop or the end of the test.
 func Consume(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions) *Consumer {
 	t.Helper()
 	if o.Instance == "" {
@@ -152,6 +188,15 @@ func Consume(t testing.TB, r RocketMQ, group, topic string, o ConsumerOptions) *
 	}
 	if o.FailAll {
 		args = append(args, "-fail-all", "-max-retries", strconv.Itoa(o.MaxRetries))
+	}
+	if o.FromLast {
+		args = append(args, "-from", "last")
+	}
+	if o.Paused {
+		args = append(args, "-paused")
+	}
+	if o.Suspended {
+		args = append(args, "-suspended")
 	}
 	if o.Pull {
 		args = append(args, "-pull")
@@ -275,7 +320,7 @@ func startConsumer(t testing.TB, cmd *exec.Cmd, what string) *Consumer {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var once sync.Once
-	c := &Consumer{Output: out}
+	c := &Consumer{Output: out, stdin: stdin}
 	c.stop = func() {
 		once.Do(func() {
 			stdin.Close() // asks the consumer to shut down
