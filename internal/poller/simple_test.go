@@ -33,10 +33,11 @@ func retryTotal(t testing.TB, f *fixture, group, topic string) int64 {
 	return total
 }
 
-// TestSimpleConsumers runs three real 5.x SimpleConsumers through the proxy: one that acks at
-// once, one that never acks (its messages come back after the invisible time), one that acks
-// late. Lagboard must see each as a simple group, with the broker's own numbers per queue,
-// and count the messages that came back exactly as the broker's retry topics hold them.
+// TestSimpleConsumers runs real 5.x SimpleConsumers through the proxy, fed by the 5.x SDK's
+// producer: one that acks at once, one that never acks (its messages come back after the
+// invisible time), one that acks late, one that holds its messages. Lagboard must see each
+// as a simple group, with the broker's own numbers per queue, and count the messages that
+// came back exactly as the broker's retry topics hold them.
 func TestSimpleConsumers(t *testing.T) {
 	f := newFixture(t, "5.3.3")
 	topic := stacktest.Name(t, "t")
@@ -47,7 +48,7 @@ func TestSimpleConsumers(t *testing.T) {
 	cn := stacktest.SimpleConsume(t, f.rmq, never, topic, stacktest.SimpleOptions{Ack: "never", Invisible: 2 * time.Second})
 	cs := stacktest.SimpleConsume(t, f.rmq, slow, topic, stacktest.SimpleOptions{Ack: "after", AckDelay: 3 * time.Second})
 	ch := stacktest.SimpleConsume(t, f.rmq, holds, topic, stacktest.SimpleOptions{Ack: "never", Invisible: time.Minute})
-	stacktest.Produce(t, f.rmq, topic, 10)
+	stacktest.SimpleProduce(t, f.rmq, topic, 10) // through the proxy, with the 5.x SDK's producer
 
 	ca.WaitConsumed(t, 10, 90*time.Second)
 	cs.WaitConsumed(t, 10, 90*time.Second)

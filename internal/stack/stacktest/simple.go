@@ -1,6 +1,8 @@
 package stacktest
 
 import (
+	"context"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -45,6 +47,23 @@ func SimpleConsume(t testing.TB, r RocketMQ, group, topic string, o SimpleOption
 		args = append(args, "-batch", strconv.Itoa(o.Batch))
 	}
 	return startConsumer(t, exec.Command(buildCommand(t, &simpleConsumer, "simpleconsumer"), args...), "simple consumer")
+}
+
+// SimpleProduce sends n messages with bodies "message <i>" to topic through the broker's
+// 5.x proxy, with the official Go SDK's producer (internal/stack/simpleconsumer -produce).
+func SimpleProduce(t testing.TB, r RocketMQ, topic string, n int) {
+	t.Helper()
+	if r.ProxyAddr == "" {
+		t.Fatalf("RocketMQ %s runs without a proxy: the 5.x SDK needs one", r.Version)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, buildCommand(t, &simpleConsumer, "simpleconsumer"),
+		"-endpoint", r.ProxyAddr, "-topic", topic, "-produce", strconv.Itoa(n), "-log-dir", t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("SENT %d", n)) {
+		t.Fatalf("5.x SDK producer: %v\n%s", err, out)
+	}
 }
 
 // Redelivered counts the deliveries of a simple consumer (SimpleConsume) that were not a
