@@ -32,6 +32,13 @@ func (b *brokerPool) do(ctx context.Context, f func(ctx context.Context) error) 
 	return b.run(ctx, f, true)
 }
 
+// doAside runs a request for a figure the cycle can go without (pop statistics): no
+// answer leaves that figure unknown and does not mark the broker down, so one slow answer
+// does not make every group on the broker stale. A broker already marked down is not asked.
+func (b *brokerPool) doAside(ctx context.Context, f func(ctx context.Context) error) error {
+	return b.run(ctx, f, false)
+}
+
 // doForClient runs a request the broker forwards to a consumer client (running info): its
 // failure is the client's, and never marks the broker down. A client that takes long to
 // answer costs one slot for one call timeout.

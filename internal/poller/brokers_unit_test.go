@@ -19,15 +19,17 @@ func TestBrokerPoolBlamesOnlyMissingAnswers(t *testing.T) {
 		name      string
 		err       error
 		forClient bool
+		aside     bool
 		down      bool
 	}{
-		{"error code", be, false, false},
-		{"statistic not kept", fmt.Errorf("%w: %w", be, mqadmin.ErrStatsNotFound), false, false},
-		{"empty body", fmt.Errorf("x: %w", mqadmin.ErrEmptyBody), false, false},
-		{"unreadable body", fmt.Errorf("x: %w", mqadmin.ErrBadJSON), false, false},
-		{"no answer", context.DeadlineExceeded, false, true},
-		{"connection lost", fmt.Errorf("x: %w", mqadmin.ErrConnectionLost), false, true},
-		{"a client not answering", context.DeadlineExceeded, true, false},
+		{"error code", be, false, false, false},
+		{"statistic not kept", fmt.Errorf("%w: %w", be, mqadmin.ErrStatsNotFound), false, false, false},
+		{"empty body", fmt.Errorf("x: %w", mqadmin.ErrEmptyBody), false, false, false},
+		{"unreadable body", fmt.Errorf("x: %w", mqadmin.ErrBadJSON), false, false, false},
+		{"no answer", context.DeadlineExceeded, false, false, true},
+		{"connection lost", fmt.Errorf("x: %w", mqadmin.ErrConnectionLost), false, false, true},
+		{"a client not answering", context.DeadlineExceeded, true, false, false},
+		{"no answer for a figure aside", context.DeadlineExceeded, false, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,9 @@ func TestBrokerPoolBlamesOnlyMissingAnswers(t *testing.T) {
 			call := b.do
 			if tt.forClient {
 				call = b.doForClient
+			}
+			if tt.aside {
+				call = b.doAside
 			}
 			if err := call(context.Background(), func(context.Context) error { return tt.err }); !errors.Is(err, tt.err) {
 				t.Fatalf("err %v, want %v", err, tt.err)

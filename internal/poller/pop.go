@@ -97,7 +97,7 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 	var st popTopicStats
 	stat := func(name string) (mqadmin.BrokerStatsData, bool) {
 		var d mqadmin.BrokerStatsData
-		err := b.do(ctx, func(ctx context.Context) (err error) {
+		err := b.doAside(ctx, func(ctx context.Context) (err error) {
 			d, err = p.admin.BrokerStats(ctx, b.addr, name, mqadmin.StatsKey(topic, group))
 			return err
 		})
