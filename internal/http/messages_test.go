@@ -67,6 +67,7 @@ func (e *messagesEnv) auditCount(t *testing.T, action, outcome, group string) in
 // counts for everyone, bodies for those allowed to read messages (each read recorded), and
 // a dead letter sent back to the retry topic by an admin, recorded too.
 func TestDeadLettersPage(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) { testDeadLettersPage(t, version) })
 	}
@@ -165,6 +166,7 @@ func TestResendRefusedWhereOff(t *testing.T) {
 // TestBlockedOn: a consumer that never finishes one message holds its queue at that offset;
 // the page names the message, and its body is there for those who may read it.
 func TestBlockedOn(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) { testBlockedOn(t, version) })
 	}

@@ -17,6 +17,7 @@ import (
 // client reports them, and they are stored per client and queue; a Go client cannot report
 // them, and that is said, with the group's lag unknown rather than zero.
 func TestBroadcastingGroupsPerClient(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

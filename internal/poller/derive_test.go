@@ -24,6 +24,7 @@ import (
 // retry topic, and an online group whose clients no longer subscribe to a topic it once
 // committed on. Only the consume rate and the last consumed time are not known.
 func TestDerivedProgressMatchesBrokerWide(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

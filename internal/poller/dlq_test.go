@@ -16,6 +16,7 @@ import (
 // message to the group's dead-letter topic. Lagboard counts them as the broker holds them,
 // keeps their growth, and makes it the health reason.
 func TestDeadLetters(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()

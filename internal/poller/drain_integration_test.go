@@ -15,6 +15,7 @@ import (
 // until a minute of history, then draining at the rate the commits set, then growing once
 // producers outrun a consumer that stopped committing.
 func TestTimeToDrain(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

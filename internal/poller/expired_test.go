@@ -35,6 +35,7 @@ func smallStoreConf() map[string]string {
 // count them on the queue and the group, make it the health reason, and still show the lag
 // the broker reports.
 func TestExpiredBeforeConsumed(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()

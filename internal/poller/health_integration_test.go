@@ -20,6 +20,7 @@ func (f *fixture) wantHealth(t *testing.T, group, status, reason string) {
 
 // TestRewind: committed offsets going backwards, as a reset does, turns REWIND.
 func TestRewind(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			f := newFixture(t, version)
@@ -44,6 +45,7 @@ func TestRewind(t *testing.T) {
 // TestStuckConsumerStallsThenStops: a real consumer stuck on a message keeps its offsets
 // still while online: STALL after a minute, STOP once the window has passed.
 func TestStuckConsumerStallsThenStops(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			f := newFixture(t, version)
@@ -75,6 +77,7 @@ func TestStuckConsumerStallsThenStops(t *testing.T) {
 // TestStoppedConsumerGoesOffline: a consumer that caught up and stopped, with new messages
 // arriving, is OFFLINE.
 func TestStoppedConsumerGoesOffline(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

@@ -39,6 +39,7 @@ func (b *syncBuffer) String() string {
 // never answers. The cycle must end within its deadline, the groups' numbers stay the
 // broker's, and each bad client's row and the log say what it did.
 func TestClientsAnsweringBadly(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()

@@ -20,6 +20,7 @@ import (
 // keep the other broker's groups fresh, and mark only the frozen broker's groups stale,
 // with their previous values kept.
 func TestHungBrokerEndsCycleOnTime(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

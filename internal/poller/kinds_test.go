@@ -110,6 +110,7 @@ func compareQueues(qs []storage.QueueState, st mqadmin.ConsumeStats, topic strin
 // group with the broker's numbers, and once its client is gone must not call it OFFLINE: a
 // pull group need hold no connection.
 func TestPullConsumer(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
@@ -165,6 +166,7 @@ func TestPullConsumer(t *testing.T) {
 // broker: Lagboard sees its client and its queues but no offsets, and says so instead of
 // counting every message as lag.
 func TestPullConsumerLocalOffsets(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
@@ -269,6 +271,7 @@ func TestPullGroupFromOffsetsOnly(t *testing.T) {
 // client reports it: the Java client does; rocketmq-client-go answers running-info requests
 // without a body, and the page must say so.
 func TestOrderlyConsumer(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		for _, client := range []string{"go", "java"} {
 			t.Run(version+"/"+client, func(t *testing.T) {

@@ -145,6 +145,7 @@ func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) 
 // write its cycle: no cycle of the former leader commits after the new one's first, and the
 // history holds no point twice.
 func TestReplicaTakesOverFromStoppedLeader(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// at picks the gate the leader stops at; cut ends its session while it waits there.

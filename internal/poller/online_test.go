@@ -21,6 +21,7 @@ import (
 // client at all (seen on 5.3.3: no connection within a minute), so the case exists on 4.x
 // only and the test runs on the 4.x versions.
 func TestGroupOnlyOnline(t *testing.T) {
+	t.Parallel()
 	ran := false
 	for _, version := range stacktest.Versions(t) {
 		if !strings.HasPrefix(version, "4.") {

@@ -113,6 +113,7 @@ func (f *fixture) commit(t *testing.T, group, topic string, offsets map[int]int6
 // poller stores is what the broker reports, and that lag in time is the age of the first
 // unconsumed message.
 func TestStoredProgressMatchesBroker(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

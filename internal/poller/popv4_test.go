@@ -12,6 +12,7 @@ import (
 // Lagboard must say the kind is unknown because of it, ask nothing pop of that broker, and
 // still show the group's waiting messages.
 func TestPopClientOn4x(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()

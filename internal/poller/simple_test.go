@@ -39,6 +39,7 @@ func retryTotal(t testing.TB, f *fixture, group, topic string) int64 {
 // as a simple group, with the broker's own numbers per queue, and count the messages that
 // came back exactly as the broker's retry topics hold them.
 func TestSimpleConsumers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, "5.3.3")
 	topic := stacktest.Name(t, "t")
 	stacktest.CreateTopic(t, f.rmq, topic, 2)

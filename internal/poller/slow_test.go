@@ -14,6 +14,7 @@ import (
 // lag in time grows from one poll to the next: the oldest unconsumed message is from the
 // same burst, and older.
 func TestSlowConsumerBuildsLag(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			ctx := context.Background()

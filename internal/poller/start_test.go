@@ -17,6 +17,7 @@ import (
 // default) reads every message all the same. (TestExpiredBeforeConsumed shows the other
 // case: a queue whose oldest messages are gone.)
 func TestFirstClientStartsWhereShown(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()

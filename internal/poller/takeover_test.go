@@ -55,6 +55,7 @@ func minutePoints(t *testing.T, db storage.DBTX, clusterID int64, group string) 
 // once, the group's last commit is the takeover's first cycle, and no minute gets a second
 // per-minute point.
 func TestTakeoverContinuesHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t, stacktest.Versions(t)[0])
 	topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "g")

@@ -23,6 +23,7 @@ import (
 // its own name server and two brokers (without the 5.x proxy, which it does not need) so
 // that stopping one leaves the shared stack alone.
 func TestBatchOneGroupFails(t *testing.T) {
+	t.Parallel()
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -121,6 +122,7 @@ func TestBatchOneGroupFails(t *testing.T) {
 // blocks a second request on it, single or not. Requests of several groups accept only
 // groups of one cluster, each once, with every queue.
 func TestBatchTogether(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, stacktest.Broker(t, stacktest.Versions(t)[0]), nil)
 	tp := newTopic(t, e, 2)
 	tp.produce(t, e, 8)

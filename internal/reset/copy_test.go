@@ -20,6 +20,7 @@ import (
 // asked for one uncommitted queue answers 0, so the source's offsets are read from the
 // broker's whole offset table: a queue it never committed on must not become a rewind to 0.
 func TestCopyOffsets(t *testing.T) {
+	t.Parallel()
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
 			e := newEnv(t, stacktest.Broker(t, v), nil)

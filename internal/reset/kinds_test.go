@@ -16,6 +16,7 @@ import (
 // request is verified, and a real rocketmq-client-go consumer started afterwards receives
 // exactly the messages from the targets on: the rewound ones again, none of the skipped.
 func TestKindsOffline(t *testing.T) {
+	t.Parallel()
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
 			e := newEnv(t, stacktest.Broker(t, v), nil)

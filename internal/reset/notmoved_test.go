@@ -15,6 +15,7 @@ import (
 // from the brokers' own records: here one message the consumer refused (now in the retry
 // topic) and one sent with a one-minute delay (still in the delay queue).
 func TestPreviewCountsWhatItDoesNotMove(t *testing.T) {
+	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()

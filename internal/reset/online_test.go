@@ -18,8 +18,10 @@ import (
 // learned of the reset. On a 4.x broker an exact-offset request is refused up front while
 // consumers are online.
 func TestResetsOnline(t *testing.T) {
+	t.Parallel()
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, stacktest.Broker(t, v), nil)
 			tp := newTopic(t, e, 2)
 			tp.produce(t, e, 10)

@@ -14,6 +14,7 @@ import (
 // the server path with the consumer online, verified, and the consumer then receives every
 // message again from the earliest offset.
 func TestResetSimpleConsumer(t *testing.T) {
+	t.Parallel()
 	r := stacktest.Broker(t, "5.3.3")
 	e := newEnv(t, r, nil)
 	tp := newTopic(t, e, 2)
@@ -76,6 +77,7 @@ func errNotYet(q int, got, want int64) error {
 // makes it receive exactly the second batch again, and a shift back by one on every queue
 // exactly one message a queue more.
 func TestResetSimpleConsumerByTimeAndShift(t *testing.T) {
+	t.Parallel()
 	r := stacktest.Broker(t, "5.3.3")
 	e := newEnv(t, r, nil)
 	tp := newTopic(t, e, 2)

@@ -68,6 +68,7 @@ func watch(t *testing.T, e *env, group, topic string, wrote map[int]int64) *watc
 // write the offsets at once and the client follows at its next pull (often committing the
 // offset it had first); 4.x brokers hand the reset to the client, which commits it.
 func TestVerificationWaitsForTheClientsCommit(t *testing.T) {
+	t.Parallel()
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
 			e := newEnv(t, stacktest.Broker(t, v), func(o *reset.Options) { o.VerifyWindow = 10 * time.Minute })
@@ -127,6 +128,7 @@ func TestVerificationWaitsForTheClientsCommit(t *testing.T) {
 // the audit entry that concludes it show the revert, with the client named, and the
 // request is verified only after the client has put the new offset back.
 func TestVerificationShowsAStaleCommit(t *testing.T) {
+	t.Parallel()
 	for _, v := range stacktest.Versions(t) {
 		t.Run(v, func(t *testing.T) {
 			e := newEnv(t, stacktest.Broker(t, v), func(o *reset.Options) { o.DriftTolerance = 1000 })
