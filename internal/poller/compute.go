@@ -43,6 +43,9 @@ type groupTrack struct {
 	// queueMoved is when each queue's committed offset last changed, for orderly groups'
 	// blocked queues.
 	queueMoved map[queueRef]time.Time
+	// kindUnknownSaid is set once the log said that the group's online clients claim a
+	// consume type the broker does not know, until that changes.
+	kindUnknownSaid bool
 }
 
 // queueRow is a queue's state in the making, with what lag in time needs.
@@ -87,6 +90,13 @@ func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time
 	st.MessageModel, st.ConsumeType = gt.model, gt.ctype
 	st.Kind, st.KindInferred = kindOf(f, g, gt)
 	gt.kind = st.Kind
+	if unknown := st.Kind == "" && !st.KindInferred; unknown && !gt.kindUnknownSaid {
+		p.cfg.Logger.Warn("the broker does not know how a group's online clients consume "+
+			"(a pop client on a 4.x broker, which has no pop, reads so)", "group", g.name)
+		gt.kindUnknownSaid = true
+	} else if !unknown {
+		gt.kindUnknownSaid = false
+	}
 	if st.Kind == KindSimple || st.Kind == KindPop {
 		gt.running = runningCache{} // no client owns a queue in pop consumption
 		for i := range c.clients {

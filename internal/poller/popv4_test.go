@@ -1,8 +1,12 @@
 package poller_test
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
@@ -10,18 +14,25 @@ import (
 // real broker. 5.3.3 knows the claim: the group is a pop group and the broker is asked for
 // its pop statistics. 4.9.7 has no pop: it reports the client with no consume type, and
 // Lagboard must say the kind is unknown because of it, ask nothing pop of that broker, and
-// still show the group's waiting messages.
+// still show the group's waiting messages, and say it in the log once.
 func TestPopClientOn4x(t *testing.T) {
 	t.Parallel()
 	for _, version := range stacktest.Versions(t) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, version)
+			logs := &syncBuffer{}
+			f.configure = func(c *poller.Config) {
+				c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			}
+			f.poller = f.newPoller(f.db.(*pgxpool.Pool))
 			topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "pop")
 			stacktest.CreateTopic(t, f.rmq, topic, 2)
 			stacktest.Produce(t, f.rmq, topic, 10)
 			stacktest.HostileClient(t, f.rmq, group, topic, stacktest.HostileOptions{ConsumeType: "CONSUME_POP"})
 			rep := f.poll(t)
+			f.poll(t) // said once, not every cycle
+			said := strings.Count(logs.String(), "does not know how a group's online clients consume")
 			if why, stale := rep.Stale[group]; stale {
 				t.Fatalf("stale: %s", why)
 			}
@@ -35,10 +46,16 @@ func TestPopClientOn4x(t *testing.T) {
 				if g.Kind != "" || g.KindInferred {
 					t.Errorf("kind %q (inferred %v) on a broker without pop; want unknown, as the client is online", g.Kind, g.KindInferred)
 				}
+				if said != 1 {
+					t.Errorf("the log said %d times that the broker does not know the clients' consume type, want once:\n%s", said, logs)
+				}
 				if popAsks != 0 {
 					t.Errorf("%d pop statistics or pop log requests sent to a 4.x broker: %v", popAsks, rep.Requests)
 				}
 				return
+			}
+			if said != 0 {
+				t.Errorf("the log says the 5.x broker does not know a pop client:\n%s", logs)
 			}
 			if g.Kind != "pop" || g.KindInferred {
 				t.Errorf("kind %q (inferred %v), want pop as the client says", g.Kind, g.KindInferred)
