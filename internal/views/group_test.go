@@ -202,9 +202,9 @@ func TestContradictions(t *testing.T) {
 	}
 }
 
-// TestClientUnknownBadge: a client that did not report its running info is marked, with the
-// reason in the badge's title, as what its group lacks: a broadcasting client's offsets, a
-// clustering client's queues.
+// TestClientUnknownBadge: a client that did not report its running info is marked as what its
+// group lacks (a broadcasting client's offsets, a clustering client's queues), with the
+// reason beside the badge; a broadcasting group's per-client table says it there.
 func TestClientUnknownBadge(t *testing.T) {
 	for model, want := range map[string]string{"BROADCASTING": "offsets unknown", "CLUSTERING": "queues unknown"} {
 		m := groupPage(model)
@@ -214,6 +214,13 @@ func TestClientUnknownBadge(t *testing.T) {
 		badge := doc.Find(`[data-testid="client-unknown"]`)
 		if badge.Length() != 1 || strings.TrimSpace(badge.Text()) != want || badge.AttrOr("title", "") != why {
 			t.Errorf("%s: %d badges, %q titled %q", model, badge.Length(), strings.TrimSpace(badge.Text()), badge.AttrOr("title", ""))
+		}
+		wantWhy := why
+		if model == "BROADCASTING" {
+			wantWhy = "" // said in the per-client table
+		}
+		if got := doc.Find(`[data-testid="client-why"]`).Text(); got != wantWhy {
+			t.Errorf("%s: the reason reads %q beside the badge, want %q", model, got, wantWhy)
 		}
 	}
 }
