@@ -28,12 +28,12 @@ func Thousands(n int64) string {
 	return string(out)
 }
 
-// Plural returns "1 broker" or "3 brokers".
-func Plural(n int, one, many string) string {
+// Plural returns "1 broker" or "3 brokers" (or "12,345 brokers").
+func Plural[N ~int | ~int32 | ~int64](n N, one, many string) string {
 	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
+		return "1 " + one
 	}
-	return fmt.Sprintf("%s %s", Thousands(int64(n)), many)
+	return Thousands(int64(n)) + " " + many
 }
 
 // Duration formats a span: "< 1 s", "45 s", "12 min", "3 h 5 min", "2 d 4 h".

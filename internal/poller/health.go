@@ -83,7 +83,7 @@ func evaluate(r HealthRules, window []sample, lastMove, now time.Time) (status, 
 	}
 	status, reason = judgeProgress(r, window, lastMove, now)
 	if cur.Expired > 0 {
-		lost := fmt.Sprintf("%s messages expired before this group read them", humanize.Thousands(cur.Expired))
+		lost := humanize.Plural(cur.Expired, "message", "messages") + " expired before this group read them"
 		if status == OK {
 			return Warn, "consuming, but " + lost
 		}
@@ -131,7 +131,7 @@ func judgeProgress(r HealthRules, window []sample, lastMove, now time.Time) (sta
 				humanize.Plural(s.Rewound, "queue", "queues"), humanize.Duration(now.Sub(s.At)))
 		}
 	}
-	waiting := fmt.Sprintf("%s messages waiting", humanize.Thousands(cur.Lag))
+	waiting := humanize.Plural(cur.Lag, "message", "messages") + " waiting"
 	if cur.Lag <= 0 {
 		if back, since, ok := cameBack(r, window, now); ok {
 			return Warn, fmt.Sprintf("%s came back unacknowledged in the last %s",

@@ -47,6 +47,7 @@ func TestEvaluate(t *testing.T) {
 		{"three rising polls are not enough", series(1, [2]int64{10, 100}, [2]int64{20, 105}, [2]int64{30, 110}), now, OK, "consuming; 30 messages"},
 		{"a dip resets the run", series(1, [2]int64{10, 100}, [2]int64{20, 105}, [2]int64{15, 120}, [2]int64{30, 125}, [2]int64{40, 130}), now, OK, "consuming"},
 		{"keeping up", series(1, [2]int64{40, 100}, [2]int64{30, 150}, [2]int64{35, 190}), now, OK, "consuming; 35 messages"},
+		{"one message waiting", series(1, [2]int64{0, 100}, [2]int64{1, 150}), now, OK, "consuming; 1 message waiting"},
 	}
 	tests[2].window[0].At = now.Add(-time.Minute) // "old data": last poll 6 intervals ago
 	tests[2].want, tests[2].wantReason = Unknown, "no data for 1 min"
