@@ -113,6 +113,21 @@ func TestClientsAnsweringBadly(t *testing.T) {
 					t.Errorf("%s: the log does not name the bad client %s:\n%s", group, id, logs)
 				}
 			}
+			// Asked again a running-info interval later, the clients answer as badly: the log
+			// does not say it again.
+			f.advance(2 * time.Minute)
+			f.poll(t)
+			for _, id := range hostile {
+				n := 0
+				for line := range strings.Lines(logs.String()) {
+					if strings.Contains(line, id) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("the log names the bad client %s on %d lines, want one:\n%s", id, n, logs)
+				}
+			}
 			// The groups' numbers are still the broker's.
 			for group, topic := range topics {
 				sameAsBroker(t, f, group, topic)

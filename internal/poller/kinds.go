@@ -80,9 +80,13 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 				return err
 			})
 			if err != nil {
+				// Said when it starts or changes, not each time the client is asked again.
 				level := slog.LevelWarn
 				if errors.Is(err, mqadmin.ErrEmptyBody) {
 					level = slog.LevelDebug // what rocketmq-client-go clients answer: not news
+				}
+				if gt := p.groups[g.name]; gt != nil && gt.running.errs[cn.ClientID] == clientError(err, queuesHeld) {
+					level = slog.LevelDebug
 				}
 				p.cfg.Logger.Log(ctx, level, "a client did not report its running info",
 					"group", g.name, "client", cn.ClientID, "addr", cn.ClientAddr, "err", err)
@@ -95,6 +99,9 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 	wg.Wait()
 	g.running = running
 }
+
+// queuesHeld is what a clustering group's client tells in its running info.
+const queuesHeld = "the queues it holds"
 
 // updateRunning folds this cycle's running-info answers, if the clients were asked, into
 // what the poller keeps of the group.
@@ -113,7 +120,7 @@ func updateRunning(g *groupData, gt *groupTrack, now time.Time) {
 		locked: map[queueRef]bool{}, errs: map[string]string{}}
 	for client, rep := range g.running {
 		if rep.err != nil {
-			rc.errs[client] = clientError(rep.err, "the queues it holds")
+			rc.errs[client] = clientError(rep.err, queuesHeld)
 			continue
 		}
 		if v, ok := rep.info.Properties["PROP_CONSUMEORDERLY"]; ok {
