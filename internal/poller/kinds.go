@@ -167,8 +167,12 @@ func kindOf(f *fetched, g *groupData, gt *groupTrack) (kind string, inferred boo
 		case "CONSUME_POP":
 			return KindPop, false
 		case "CONSUME_ACTIVELY":
-			if pops(f, g) || gt.kind == KindSimple {
+			switch {
+			case pops(f, g) || gt.kind == KindSimple:
 				return KindSimple, false
+			case popUnanswered(g):
+				// Whether it pops is not known this cycle: what was known stands, or nothing.
+				return gt.kind, true
 			}
 			return KindPull, false
 		}
@@ -185,6 +189,18 @@ func kindOf(f *fetched, g *groupData, gt *groupTrack) (kind string, inferred boo
 	// Not inferred when clients are online whose consume type the broker did not name: a
 	// pop client on a 4.x broker, which has no pop, reads so.
 	return "", g.conn == nil || len(g.conn.Connections) == 0
+}
+
+// popUnanswered reports whether a broker did not answer whether the group pops.
+func popUnanswered(g *groupData) bool {
+	for _, byTopic := range g.pop {
+		for _, ps := range byTopic {
+			if ps.unanswered {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pops reports whether the group consumes by pop: a broker counts pop checkpoints for it,

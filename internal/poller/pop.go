@@ -21,6 +21,9 @@ type popTopicStats struct {
 	// redelivered is the number of messages written to the group's pop retry topics for the
 	// topic: each one came back after its invisible time without an ack. nil when unknown.
 	redelivered *int64
+	// unanswered tells the broker did not answer whether the group pops (no answer, as
+	// opposed to an answer that it keeps no such statistic).
+	unanswered bool
 }
 
 // mayPop reports whether a group may consume by pop and is worth asking about: its clients
@@ -101,6 +104,9 @@ func (p *Poller) popStatsOf(ctx context.Context, b *brokerPool, group, topic str
 			d, err = p.admin.BrokerStats(ctx, b.addr, name, mqadmin.StatsKey(topic, group))
 			return err
 		})
+		if err != nil && !answered(err) && name != mqadmin.StatGroupGetNums {
+			st.unanswered = true
+		}
 		return d, err == nil
 	}
 	if _, ok := stat(mqadmin.StatGroupCkNums); ok {
