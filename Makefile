@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-TESTFLAGS ?= -race -count=1 -timeout=30m -parallel=4
+TESTFLAGS ?= -race -count=1 -timeout=30m
 PKGS ?= ./...
 
 .PHONY: run test deps assets generate build lint check-generated compose-config bench bench-scale fuzz clean
