@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,7 +70,7 @@ type testEnv struct {
 	pool       *pgxpool.Pool
 	auth       *auth.Service
 	server     *Server
-	logs       *syncBuffer
+	logs       *stacktest.SyncBuffer
 	policyPath string
 	issuer     *authtest.Issuer
 	logger     *slog.Logger
@@ -82,28 +81,10 @@ type alwaysReady struct{}
 
 func (alwaysReady) Ready(context.Context) error { return nil }
 
-// syncBuffer collects the server's log lines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newEnv(t testing.TB, o envOptions) *testEnv {
 	t.Helper()
 	dash := httptest.NewUnstartedServer(nil)
-	env := &testEnv{URL: "http://" + dash.Listener.Addr().String(), pool: stacktest.DB(t), logs: &syncBuffer{}}
+	env := &testEnv{URL: "http://" + dash.Listener.Addr().String(), pool: stacktest.DB(t), logs: &stacktest.SyncBuffer{}}
 	env.policyPath = filepath.Join(t.TempDir(), "policy.yaml")
 	policy := testPolicy
 	if o.policy != "" {

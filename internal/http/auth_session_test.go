@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lagboard/lagboard/internal/auth"
+	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
 // bare requests the dashboard with exactly the given session cookie value, no jar.
@@ -261,7 +262,7 @@ func TestPolicyReload(t *testing.T) {
 	}
 }
 
-func waitLog(t *testing.T, logs *syncBuffer, want string) {
+func waitLog(t *testing.T, logs *stacktest.SyncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), want) {

@@ -91,13 +91,11 @@ func TestExpiredBeforeConsumed(t *testing.T) {
 			}
 			p := poller.New(poller.Config{Cluster: "expiring", ClusterID: c.ID, NamesrvAddrs: []string{r.NamesrvAddr},
 				Admin: admin, Pool: pool, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
-			poll := func() {
-				if rep := p.PollOnce(ctx); rep.Err != nil {
-					t.Fatal(rep.Err)
-				}
+			if rep := p.PollOnce(ctx); rep.Err != nil {
+				t.Fatal(rep.Err)
 			}
-			lastStarts := startsShown(t, pool, c.ID, group+"-last", topic, poll, 1)
-			firstStarts := startsShown(t, pool, c.ID, group+"-first", topic, func() {}, 1)
+			lastStarts := startsShown(t, pool, c.ID, group+"-last", topic, 1)
+			firstStarts := startsShown(t, pool, c.ID, group+"-first", topic, 1)
 			st, err := admin.GroupConsumeStats(ctx, r.NamesrvAddr, group, topic)
 			if err != nil {
 				t.Fatal(err)

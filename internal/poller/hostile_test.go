@@ -1,38 +1,16 @@
 package poller_test
 
 import (
-	"bytes"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 	"github.com/lagboard/lagboard/internal/storage"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestClientsAnsweringBadly registers, beside a real consumer of each group, a client that
 // answers the running-info requests the broker forwards to it with garbage, and one that
@@ -44,12 +22,7 @@ func TestClientsAnsweringBadly(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, version)
-			logs := &syncBuffer{}
-			f.configure = func(c *poller.Config) {
-				c.CycleTimeout, c.CallTimeout = 8*time.Second, 2*time.Second
-				c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			}
-			f.poller = f.newPoller(f.db.(*pgxpool.Pool))
+			logs := f.warningsTo(func(c *poller.Config) { c.CycleTimeout, c.CallTimeout = 8*time.Second, 2*time.Second })
 			faults := map[string]stacktest.ClientFault{"garbage": stacktest.AnswerGarbage, "silent": stacktest.AnswerNothing}
 			hostile := map[string]string{} // group → bad client's ID
 			topics := map[string]string{}

@@ -64,6 +64,20 @@ func (f *fixture) newPoller(pool *pgxpool.Pool) *poller.Poller {
 	return poller.New(cfg)
 }
 
+// warningsTo gives the fixture a new poller, configured by configure if not nil, whose
+// warnings and errors go to the returned buffer.
+func (f *fixture) warningsTo(configure func(*poller.Config)) *stacktest.SyncBuffer {
+	logs := &stacktest.SyncBuffer{}
+	f.configure = func(c *poller.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if configure != nil {
+			configure(c)
+		}
+	}
+	f.poller = f.newPoller(f.db.(*pgxpool.Pool))
+	return logs
+}
+
 func (f *fixture) poll(t testing.TB) poller.Report {
 	t.Helper()
 	rep := f.poller.PollOnce(context.Background())

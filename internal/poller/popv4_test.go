@@ -1,12 +1,9 @@
 package poller_test
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
 )
 
@@ -21,11 +18,7 @@ func TestPopClientOn4x(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, version)
-			logs := &syncBuffer{}
-			f.configure = func(c *poller.Config) {
-				c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			}
-			f.poller = f.newPoller(f.db.(*pgxpool.Pool))
+			logs := f.warningsTo(nil)
 			topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "pop")
 			stacktest.CreateTopic(t, f.rmq, topic, 2)
 			stacktest.Produce(t, f.rmq, topic, 10)

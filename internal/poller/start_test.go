@@ -26,7 +26,8 @@ func TestFirstClientStartsWhereShown(t *testing.T) {
 			stacktest.CreateTopic(t, f.rmq, topic, 2)
 			stacktest.Produce(t, f.rmq, topic, 10)
 			c := stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{FromLast: true, Paused: true})
-			starts := startsShown(t, f.db, f.clusterID, group, topic, func() { f.poll(t) }, 2)
+			f.poll(t)
+			starts := startsShown(t, f.db, f.clusterID, group, topic, 2)
 			for q, s := range starts {
 				if s.offset != 0 || !strings.Contains(s.rule, "answers 0") {
 					t.Errorf("queue %d: shown to start at %d (%q); the broker answers 0", q, s.offset, s.rule)
@@ -44,11 +45,10 @@ type startShown struct {
 	rule   string
 }
 
-// startsShown polls and returns, per queue of topic, where Lagboard shows the group's first
+// startsShown returns, per queue of topic, where Lagboard last showed the group's first
 // client will start; each of the want queues must be shown never committed, with a start.
-func startsShown(t *testing.T, db storage.DBTX, clusterID int64, group, topic string, poll func(), want int) map[int]startShown {
+func startsShown(t *testing.T, db storage.DBTX, clusterID int64, group, topic string, want int) map[int]startShown {
 	t.Helper()
-	poll()
 	qs, err := storage.QueueStates(t.Context(), db, clusterID, group)
 	if err != nil {
 		t.Fatal(err)

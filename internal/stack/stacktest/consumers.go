@@ -59,24 +59,28 @@ type ConsumerOptions struct {
 	Suspended bool
 }
 
-// ConsumerOutput is what a consumer process printed so far; it grows while it runs.
-type ConsumerOutput struct {
+// SyncBuffer is a bytes.Buffer that concurrent writers may share: a logger's, a process's
+// output.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (o *ConsumerOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
 }
 
-// String returns the output so far.
-func (o *ConsumerOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
+
+// ConsumerOutput is what a consumer process printed so far; it grows while it runs.
+type ConsumerOutput struct{ SyncBuffer }
 
 // Consumed counts the messages the consumer acknowledged.
 func (o *ConsumerOutput) Consumed() int { return o.count("CONSUMED ") }
