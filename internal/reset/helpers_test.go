@@ -238,7 +238,8 @@ func (e *env) waitVerified(t *testing.T, id string) reset.Request {
 			return r
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("request %s still %s after 2 min: %+v", id, r.State, r.Verification)
+			v, _ := json.MarshalIndent(r.Verification, "", "  ")
+			t.Fatalf("request %s still %s after 2 min; verification:\n%s", id, r.State, v)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

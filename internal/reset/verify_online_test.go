@@ -73,11 +73,15 @@ func TestVerificationWaitsForTheClientsCommit(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			e := newEnv(t, stacktest.Broker(t, v), func(o *reset.Options) { o.VerifyWindow = 10 * time.Minute })
 			tp := newTopic(t, e, 2)
-			tp.produce(t, e, 20)
+			tp.produce(t, e, 10)
 			group := e.group(t, tp, nil)
-			c := stacktest.Consume(t, e.r, group, tp.name, stacktest.ConsumerOptions{Delay: 200 * time.Millisecond})
+			// A second a message: the client reads the queues again for ten seconds after it
+			// takes the reset, so its commits below the old offset show for that long. Faster,
+			// they can pass between two readings of a verifier slowed by a loaded broker, and
+			// then no reading shows the client taking the reset.
+			c := stacktest.Consume(t, e.r, group, tp.name, stacktest.ConsumerOptions{Delay: time.Second})
 			e.waitCommitted(t, group, tp.name, tp.max)
-			c.WaitReceived(t, 20, time.Minute)
+			c.WaitReceived(t, 10, time.Minute)
 
 			req := e.approved(t, reset.Spec{Cluster: "local", Group: group, Topic: tp.name, Kind: reset.ToEarliest})
 			done, err := e.svc.Execute(e.ctx, operator, req.ID)
@@ -97,6 +101,13 @@ func TestVerificationWaitsForTheClientsCommit(t *testing.T) {
 				}
 			}
 			w := watch(t, e, group, tp.name, wrote)
+			t.Cleanup(func() {
+				if t.Failed() {
+					w.mu.Lock()
+					defer w.mu.Unlock()
+					t.Logf("outcome %+v; the watcher saw %v, first commits %v, errors %v", done.Outcome.Queues, w.seen, w.first, w.errs)
+				}
+			})
 			got := e.waitVerified(t, req.ID)
 			w.mu.Lock()
 			defer w.mu.Unlock()
