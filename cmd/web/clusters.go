@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -103,7 +102,7 @@ func (cs *clusters) close() {
 // metricsHandler serves Go runtime, process and Lagboard metrics from a registry of its own.
 func metricsHandler(db storage.DBTX, pollers []*poller.Poller, alerts metrics.Alerts, logger *slog.Logger) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.New(db, pollers, logger).WithAlerts(alerts))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
+	col := metrics.New(db, pollers, logger).WithAlerts(alerts)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), col)
+	return col.Handler(reg)
 }

@@ -2,28 +2,11 @@ package metrics
 
 import (
 	"context"
-	"math"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lagboard/lagboard/internal/alert"
 	"github.com/lagboard/lagboard/internal/storage"
-)
-
-// Time to drain, per (cluster, group, topic): four series, absent while unknown.
-var (
-	drainDesc = prometheus.NewDesc("lagboard_group_drain_seconds",
-		"Estimated seconds until the group has consumed every waiting message of the topic, at the rates of the recent window: 0 when caught up, +Inf when the backlog grows or stands still; absent when unknown.",
-		[]string{"cluster", "group", "topic"}, nil)
-	lagRateDesc = prometheus.NewDesc("lagboard_group_lag_growth_rate",
-		"Messages per second the group's lag on the topic changes by over the recent window; negative while it shrinks.",
-		[]string{"cluster", "group", "topic"}, nil)
-	produceRateDesc = prometheus.NewDesc("lagboard_group_produce_rate",
-		"Messages per second written to the topic over the recent window.",
-		[]string{"cluster", "group", "topic"}, nil)
-	consumeRateDesc = prometheus.NewDesc("lagboard_group_consume_rate",
-		"Messages per second the group's position on the topic advanced over the recent window.",
-		[]string{"cluster", "group", "topic"}, nil)
 )
 
 // Alerting: what fires, what waits in the outbox (shared, from Postgres), and what this
@@ -65,7 +48,7 @@ func (c *Collector) WithAlerts(a Alerts) *Collector {
 }
 
 func alertDescs() []*prometheus.Desc {
-	return []*prometheus.Desc{drainDesc, lagRateDesc, produceRateDesc, consumeRateDesc, firingDesc, pendingDesc,
+	return []*prometheus.Desc{firingDesc, pendingDesc,
 		failingDesc, givenUpDesc, oldestDesc, deliveredDesc, deliveryFailDesc, refreshFailDesc, senderActiveDesc, evalFailDesc}
 }
 
@@ -92,24 +75,6 @@ func readStored(ctx context.Context, db storage.DBTX) (stored, error) {
 func (c *Collector) collectAlerts(ch chan<- prometheus.Metric, s stored) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	for _, d := range s.drains {
-		labels := []string{d.Cluster, d.Group, d.Topic}
-		switch {
-		case d.State == storage.DrainGrowing || d.State == storage.DrainFlat:
-			gauge(drainDesc, math.Inf(1), labels...)
-		case d.Seconds != nil:
-			gauge(drainDesc, *d.Seconds, labels...)
-		}
-		if d.LagRate != nil {
-			gauge(lagRateDesc, *d.LagRate, labels...)
-		}
-		if d.ProduceRate != nil {
-			gauge(produceRateDesc, *d.ProduceRate, labels...)
-		}
-		if d.ConsumeRate != nil {
-			gauge(consumeRateDesc, *d.ConsumeRate, labels...)
-		}
 	}
 	if c.alerts == nil {
 		return

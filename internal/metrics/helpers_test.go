@@ -1,40 +1,50 @@
 package metrics
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-func registry(t *testing.T, c prometheus.Collector) *prometheus.Registry {
+// serve runs the collector's handler as web serves it, over a pedantic registry of its
+// own, and returns its URL.
+func serve(t *testing.T, c *Collector) string {
 	t.Helper()
-	r := prometheus.NewPedanticRegistry()
-	if err := r.Register(c); err != nil {
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
 		t.Fatal(err)
 	}
-	return r
+	srv := httptest.NewServer(c.Handler(reg))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
-// statusOf returns the lagboard_group_status metric for one status.
-func statusOf(t *testing.T, c prometheus.Collector, status string) prometheus.Collector {
+// scrape reads url as Prometheus would, gzipped, and parses what it serves.
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	t.Helper()
-	mfs, err := registry(t, c).Gather()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != "lagboard_group_status" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if labelValue(m, "status") == status {
-				return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "x"}, func() float64 { return m.GetGauge().GetValue() })
-			}
-		}
+	resp, err := http.DefaultClient.Do(req) // asks for gzip and inflates it
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no status %s", status)
-	return nil
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !resp.Uncompressed {
+		t.Fatalf("scrape: %s, gzipped %v", resp.Status, resp.Uncompressed)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("the exposition does not parse: %v", err)
+	}
+	return mfs
 }
 
 func labelValue(m *dto.Metric, name string) string {

@@ -27,6 +27,9 @@ func exported(t *testing.T) map[string]bool {
 	(&Collector{}).Describe(ch)
 	close(ch)
 	names := map[string]bool{}
+	for _, f := range groupFamilies {
+		names[f.name] = true
+	}
 	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for d := range ch {
 		m := fq.FindStringSubmatch(d.String())

@@ -4,9 +4,10 @@
 //
 // Cardinality: one series per (cluster, group, topic) for lag, four more for time to drain
 // and its rates, one per (cluster, group) for clients, one per (cluster, group, status) for
-// health, seven statuses of which exactly one is 1, and one per firing alert. Group metrics come from the stored latest state, so every replica reports the
-// same values; poller metrics are per process (only the replica holding a cluster's lock
-// polls it, and says so in lagboard_poll_leader).
+// health, seven statuses of which exactly one is 1, and one per firing alert. Group metrics
+// come from the stored latest state, so every replica reports the same values, and are
+// written by Handler itself (text.go); poller metrics are per process (only the replica
+// holding a cluster's lock polls it, and says so in lagboard_poll_leader).
 package metrics
 
 import (
@@ -25,21 +26,6 @@ import (
 var Statuses = []string{poller.OK, poller.Warn, poller.Stall, poller.Stop, poller.Rewind, poller.Offline, poller.Unknown}
 
 var (
-	lagDesc = prometheus.NewDesc("lagboard_group_lag_messages",
-		"Messages not yet consumed by the group on the topic (max offset - committed offset, summed over queues).",
-		[]string{"cluster", "group", "topic"}, nil)
-	lagSecondsDesc = prometheus.NewDesc("lagboard_group_lag_seconds",
-		"Age in seconds of the oldest message the group has not consumed on the topic; absent when unknown.",
-		[]string{"cluster", "group", "topic"}, nil)
-	statusDesc = prometheus.NewDesc("lagboard_group_status",
-		"1 for the group's current health status, 0 for the others.",
-		[]string{"cluster", "group", "status"}, nil)
-	clientsDesc = prometheus.NewDesc("lagboard_group_clients",
-		"Online clients of the group; absent when unknown.",
-		[]string{"cluster", "group"}, nil)
-	dataAgeDesc = prometheus.NewDesc("lagboard_group_data_age_seconds",
-		"Seconds since the group was last read successfully.",
-		[]string{"cluster", "group"}, nil)
 	cyclesDesc = prometheus.NewDesc("lagboard_poll_cycles_total",
 		"Poll cycles run by this process.", []string{"cluster"}, nil)
 	failuresDesc = prometheus.NewDesc("lagboard_poll_failures_total",
@@ -55,21 +41,6 @@ var (
 		"Unix time of the end of the last cycle that stored its result.", []string{"cluster"}, nil)
 	leaderDesc = prometheus.NewDesc("lagboard_poll_leader",
 		"1 while this replica holds the cluster's lock and polls it, 0 while another replica does.", []string{"cluster"}, nil)
-	expiredDesc = prometheus.NewDesc("lagboard_group_expired_messages",
-		"Messages deleted by retention before the group read them, on the topic (min offset - committed offset, summed over queues).",
-		[]string{"cluster", "group", "topic"}, nil)
-	kindDesc = prometheus.NewDesc("lagboard_group_info",
-		"1 for every group, labelled with how it consumes: push, pull, simple, pop, or empty when unknown.",
-		[]string{"cluster", "group", "kind"}, nil)
-	inflightDesc = prometheus.NewDesc("lagboard_group_inflight_messages",
-		"Messages delivered to the group and not yet acknowledged (committed); absent when unknown.",
-		[]string{"cluster", "group"}, nil)
-	redeliveredDesc = prometheus.NewDesc("lagboard_group_redelivered_messages",
-		"Simple and pop groups: messages that came back unacknowledged after their invisible time, since the group's retry topics were created.",
-		[]string{"cluster", "group"}, nil)
-	deadLettersDesc = prometheus.NewDesc("lagboard_group_dead_letters",
-		"Messages sent to the group's dead-letter topic since it was created; absent without one.",
-		[]string{"cluster", "group"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("lagboard_metrics_store_up",
 		"1 when the stored state could be read for this scrape.", nil, nil)
 )
@@ -109,9 +80,8 @@ func New(db storage.DBTX, pollers []*poller.Poller, logger *slog.Logger) *Collec
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{lagDesc, lagSecondsDesc, statusDesc, clientsDesc, dataAgeDesc,
-		cyclesDesc, failuresDesc, durationDesc, requestsDesc, staleDesc, lastOKDesc, leaderDesc, scrapeErrDesc, expiredDesc, kindDesc,
-		inflightDesc, redeliveredDesc, deadLettersDesc} {
+	for _, d := range []*prometheus.Desc{cyclesDesc, failuresDesc, durationDesc, requestsDesc, staleDesc, lastOKDesc,
+		leaderDesc, scrapeErrDesc} {
 		ch <- d
 	}
 	for _, d := range alertDescs() {
@@ -121,43 +91,12 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	lags, healths, more, err := c.read()
+	_, _, more, err := c.read()
 	up := 1.0
 	if err != nil {
 		up = 0
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, up)
-	now := c.now()
-	for _, l := range lags {
-		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l.Lag), l.Cluster, l.Group, l.Topic)
-		if l.LagSeconds != nil {
-			ch <- prometheus.MustNewConstMetric(lagSecondsDesc, prometheus.GaugeValue, *l.LagSeconds, l.Cluster, l.Group, l.Topic)
-		}
-		ch <- prometheus.MustNewConstMetric(expiredDesc, prometheus.GaugeValue, float64(l.Expired), l.Cluster, l.Group, l.Topic)
-	}
-	for _, h := range healths {
-		for _, s := range Statuses {
-			v := 0.0
-			if s == h.Health {
-				v = 1
-			}
-			ch <- prometheus.MustNewConstMetric(statusDesc, prometheus.GaugeValue, v, h.Cluster, h.Group, s)
-		}
-		if h.Clients != nil {
-			ch <- prometheus.MustNewConstMetric(clientsDesc, prometheus.GaugeValue, float64(*h.Clients), h.Cluster, h.Group)
-		}
-		ch <- prometheus.MustNewConstMetric(dataAgeDesc, prometheus.GaugeValue, now.Sub(h.PolledAt).Seconds(), h.Cluster, h.Group)
-		ch <- prometheus.MustNewConstMetric(kindDesc, prometheus.GaugeValue, 1, h.Cluster, h.Group, h.Kind)
-		if h.Inflight != nil {
-			ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(*h.Inflight), h.Cluster, h.Group)
-		}
-		if h.DLQTotal != nil {
-			ch <- prometheus.MustNewConstMetric(deadLettersDesc, prometheus.GaugeValue, float64(*h.DLQTotal), h.Cluster, h.Group)
-		}
-		if h.Redelivered != nil {
-			ch <- prometheus.MustNewConstMetric(redeliveredDesc, prometheus.GaugeValue, float64(*h.Redelivered), h.Cluster, h.Group)
-		}
-	}
 	for _, p := range c.pollers {
 		s := p.Stats()
 		leader := 0.0

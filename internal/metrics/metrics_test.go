@@ -3,6 +3,10 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -65,15 +69,95 @@ lagboard_group_expired_messages{cluster="prod",group="orders",topic="t"} 2
 `
 	names := []string{"lagboard_group_clients", "lagboard_group_data_age_seconds", "lagboard_group_lag_messages",
 		"lagboard_group_lag_seconds", "lagboard_group_expired_messages"}
-	if err := testutil.CollectAndCompare(col, strings.NewReader(want), names...); err != nil {
+	url := serve(t, col)
+	if err := testutil.ScrapeAndCompare(url, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}
-	// Exactly one status is 1.
-	n, err := testutil.GatherAndCount(registry(t, col), "lagboard_group_status")
-	if err != nil || n != len(Statuses) {
-		t.Fatalf("status series = %d, %v; want %d", n, err, len(Statuses))
+	// Every status, exactly one of them 1.
+	status := scrape(t, url)["lagboard_group_status"]
+	if n := len(status.GetMetric()); n != len(Statuses) {
+		t.Fatalf("status series = %d; want %d", n, len(Statuses))
 	}
-	if v := testutil.ToFloat64(statusOf(t, col, "WARN")); v != 1 {
-		t.Fatalf("WARN = %v, want 1", v)
+	for _, m := range status.GetMetric() {
+		want := 0.0
+		if labelValue(m, "status") == "WARN" {
+			want = 1
+		}
+		if v := m.GetGauge().GetValue(); v != want || labelValue(m, "group") != "orders" {
+			t.Errorf("%v = %v; want %v", m.GetLabel(), v, want)
+		}
+	}
+}
+
+// TestExpositionEscapesAndFormats writes label values that need escaping and every kind of
+// value, and reads them back through Prometheus's own parser.
+func TestExpositionEscapesAndFormats(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	col := New(nil, nil, slog.New(slog.DiscardHandler))
+	col.readAt, col.cacheFor, col.now = now, time.Hour, func() time.Time { return now }
+	odd := "a \\ \"quoted\" group\nwith a new line"
+	secs, big := 0.125, int64(1)<<53
+	col.lags = []storage.TopicLag{{Cluster: "prod", Group: odd, Topic: "t", Lag: big, LagSeconds: &secs}}
+	col.more.drains = []storage.ClusterTopicDrain{{Cluster: "prod", TopicDrain: storage.TopicDrain{Group: odd, Topic: "t",
+		State: storage.DrainGrowing, LagRate: &secs}}}
+	mfs := scrape(t, serve(t, col))
+	check := func(name string, want float64) {
+		t.Helper()
+		ms := mfs[name].GetMetric()
+		if len(ms) != 1 || labelValue(ms[0], "group") != odd || ms[0].GetGauge().GetValue() != want {
+			t.Errorf("%s: %v; want one series of group %q at %v", name, ms, odd, want)
+		}
+	}
+	check("lagboard_group_lag_messages", float64(big))
+	check("lagboard_group_lag_seconds", secs)
+	check("lagboard_group_drain_seconds", math.Inf(1))
+	check("lagboard_group_lag_growth_rate", secs)
+	if mfs["lagboard_metrics_store_up"].GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Errorf("store up: %v", mfs["lagboard_metrics_store_up"])
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"": false, "gzip": true, "GZIP": true, "deflate, gzip;q=0.5": true, "gzip;q=0": false, "gzip; q=0.000": false,
+		"br, identity": false, "gzip;q=x": false, "x-gzip": false,
+	} {
+		if got := acceptsGzip(header); got != want {
+			t.Errorf("acceptsGzip(%q) = %v; want %v", header, got, want)
+		}
+	}
+}
+
+// TestExpositionPassesPromtool serves every family, each with a series, and has Prometheus's
+// own linter read the exposition.
+func TestExpositionPassesPromtool(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	col := New(nil, nil, slog.New(slog.DiscardHandler))
+	col.readAt, col.cacheFor, col.now = now, time.Hour, func() time.Time { return now }
+	secs, clients, n := 0.5, int32(2), int64(4)
+	col.lags = []storage.TopicLag{{Cluster: "prod", Group: "g", Topic: "t", Lag: 3, LagSeconds: &secs}}
+	col.healths = []storage.GroupHealth{{Cluster: "prod", Group: "g", Health: "OK", Clients: &clients, PolledAt: now,
+		Kind: "push", Inflight: &n, DLQTotal: &n, Redelivered: &n}}
+	col.more.drains = []storage.ClusterTopicDrain{{Cluster: "prod", TopicDrain: storage.TopicDrain{Group: "g", Topic: "t",
+		State: storage.DrainDraining, Seconds: &secs, LagRate: &secs, ProduceRate: &secs, ConsumeRate: &secs}}}
+	url := serve(t, col)
+	mfs := scrape(t, url)
+	for _, f := range groupFamilies {
+		if len(mfs[f.name].GetMetric()) == 0 {
+			t.Errorf("no series of %s", f.name)
+		}
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := os.Stat(promtool); err != nil {
+		t.Fatalf("%s not found: run scripts/deps.sh (apt-get install -y prometheus)", promtool)
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = resp.Body
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
