@@ -87,13 +87,13 @@ func (c *Collector) Handler(reg prometheus.Gatherer) http.Handler {
 		writeGroups(bw, lags, healths, more.drains, c.now())
 		enc := expfmt.NewEncoder(bw, textFormat)
 		for _, mf := range mfs {
-			if err := enc.Encode(mf); err != nil {
-				c.logger.Warn("metrics: writing", "family", mf.GetName(), "err", err)
+			if err := enc.Encode(mf); err != nil { // the registry checked the families: a write failed
+				c.logger.Debug("metrics: writing", "err", err) // the scraper went away
 				return
 			}
 		}
 		if err := bw.Flush(); err != nil {
-			c.logger.Debug("metrics: writing", "err", err) // the scraper went away
+			c.logger.Debug("metrics: writing", "err", err)
 		}
 	})
 }
