@@ -257,10 +257,18 @@ func runPull(o options, stop <-chan struct{}, say func(string, ...any)) error {
 			return shutdown(c.Shutdown)
 		case <-persist.C:
 			if o.commit == "broker" {
-				// The client persists only the queues its rebalance assigned; rebalance first
-				// so the offsets just set are among them.
+				// The client persists only the queues its rebalance assigned, and forgets the
+				// offset of any other: rebalance first so the offsets just set are among them,
+				// and set them all again, as an application that keeps its own progress does,
+				// so that an offset forgotten while a rebalance under load missed its queue
+				// is not lost (it is set once, when its queue's last message is consumed).
 				if r, ok := c.(interface{ Rebalance() }); ok {
 					r.Rebalance()
+				}
+				for _, mq := range queues {
+					if off, ok := next[*mq]; ok {
+						c.UpdateOffset(mq, off) //nolint:errcheck // it only records the offset in memory
+					}
 				}
 				c.PersistOffset(context.Background(), o.topic) //nolint:errcheck // tried again next second
 			}
