@@ -68,14 +68,20 @@ func kitPath(t *testing.T, parts ...string) string {
 
 func runPromtool(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	if _, err := os.Stat(promtool); err != nil {
-		t.Fatalf("%s not found: run scripts/deps.sh (apt-get install -y prometheus)", promtool)
-	}
-	cmd := exec.Command(promtool, args...)
+	cmd := promtoolCmd(t, args...)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+}
+
+// promtoolCmd is promtool with args, failing the test when it is not installed.
+func promtoolCmd(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	if _, err := os.Stat(promtool); err != nil {
+		t.Fatalf("%s not found: run scripts/deps.sh (apt-get install -y prometheus)", promtool)
+	}
+	return exec.Command(promtool, args...)
 }
 
 // TestPrometheusRules checks the shipped alerting rules with promtool (syntax, then the

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -152,10 +150,7 @@ func TestExpositionPassesPromtool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, err := os.Stat(promtool); err != nil {
-		t.Fatalf("%s not found: run scripts/deps.sh (apt-get install -y prometheus)", promtool)
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := promtoolCmd(t, "check", "metrics")
 	cmd.Stdin = resp.Body
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
