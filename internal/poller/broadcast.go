@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -108,12 +107,16 @@ func offsetsError(err error) string { return clientError(err, "its offsets") }
 // clientError says, for people, why a client's running info is missing; what names what it
 // would have told.
 func clientError(err error, what string) string {
+	var quiet *errQuiet
 	switch {
+	case errors.As(err, &quiet):
+		return clientError(quiet.q.err, what) + "; it is asked again after " +
+			quiet.q.until.UTC().Format("15:04:05") + " UTC (a client that does not answer holds a broker thread)"
 	case err == nil:
 		return "the client did not answer in this poll"
 	case errors.Is(err, mqadmin.ErrEmptyBody):
 		return "the client answered without " + what + " (rocketmq-client-go clients do)"
-	case errors.Is(err, context.DeadlineExceeded):
+	case timedOut(err):
 		return "the client did not answer in time: " + what + " unknown"
 	default:
 		return fmt.Sprintf("the client did not report %s: %v", what, err)

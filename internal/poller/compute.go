@@ -39,6 +39,9 @@ type groupTrack struct {
 	// group never committed on.
 	kind    string
 	running runningCache
+	// quiet holds the clients left unasked for running info after they did not answer in
+	// time (quiet.go).
+	quiet   map[string]quietClient
 	initial map[queueRef]initialCached
 	// queueMoved is when each queue's committed offset last changed, for orderly groups'
 	// blocked queues.
@@ -75,6 +78,7 @@ type groupCalc struct {
 func (p *Poller) computeGroup(f *fetched, g *groupData, gt *groupTrack, now time.Time) *groupCalc {
 	c := &groupCalc{state: storage.GroupState{Group: g.name, PolledAt: now, LagTimeSource: "unknown"}}
 	st := &c.state
+	updateQuiet(g, gt, now)
 	updateRunning(g, gt, now)
 	if g.conn != nil {
 		gt.model, gt.ctype = enumName(g.conn.MessageModel), enumName(g.conn.ConsumeType)

@@ -59,6 +59,9 @@ type groupData struct {
 	connReused bool
 	// running holds each client's own report when it was asked this cycle (runningDue).
 	running map[string]runningReport
+	// askUnlessPops is set when the clients are to be asked once the pop statistics are
+	// in, if the group does not pop (askUnlessPops).
+	askUnlessPops bool
 	// initial holds, for queues never committed, what the broker answers a client asking
 	// where to start (InitialOffset): an offset, or an error (ErrQueryNotFound: the
 	// client's own setting decides).
@@ -164,8 +167,11 @@ func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 					inner.Go(func() { p.fetchStats(ctx, b, g, "") })
 				}
 			}
-			if due(g) {
-				p.fetchRunningInfo(ctx, g)
+			switch due(g) {
+			case askNow:
+				p.fetchRunningInfo(ctx, g, now)
+			case askUnlessPops:
+				g.askUnlessPops = true
 			}
 			// A group that has never committed on a topic its clients subscribe to has no
 			// offsets there, so the broker leaves the topic out unless asked for it by name;
@@ -182,6 +188,7 @@ func (p *Poller) fetch(ctx context.Context, now time.Time) (*fetched, error) {
 	p.rememberConnections(f, now)
 	p.cycleNo++
 	p.fetchPopStats(ctx, f)
+	p.fetchRunningUnlessPops(ctx, f, now)
 	p.readPopLogs(ctx, f)
 	// A group found only by asking who consumes a topic is real only while it is online.
 	for name, g := range f.groups {

@@ -35,44 +35,71 @@ type runningCache struct {
 	errs map[string]string
 }
 
+// runningAsk is whether and when a group's clients are asked for their running info.
+type runningAsk int
+
+const (
+	askNot runningAsk = iota
+	askNow
+	// askUnlessPops: the group's clients register as pull consumers and its kind is not
+	// known yet. They may be 5.x SimpleConsumers, which never answer (quiet.go): they are
+	// asked once the group's pop statistics are in, and only if it does not pop.
+	askUnlessPops
+)
+
 // runningDue returns whether a group's clients are to be asked for their running info this
 // cycle: always for broadcasting groups (their offsets are in the clients), and for others
 // when the set of clients changed or RunningInfoInterval passed, to learn which client owns
 // each queue and, for orderly groups, holds its lock.
-func (p *Poller) runningDue() func(g *groupData) bool {
+func (p *Poller) runningDue() func(g *groupData) runningAsk {
 	now := p.cfg.Now()
 	cached := make(map[string]runningCache, len(p.groups))
 	kinds := make(map[string]string, len(p.groups))
 	for name, gt := range p.groups {
 		cached[name], kinds[name] = gt.running, gt.kind
 	}
-	return func(g *groupData) bool {
+	return func(g *groupData) runningAsk {
 		if g.conn == nil || len(g.conn.Connections) == 0 || g.connBroker == nil {
-			return false
+			return askNot
 		}
 		if broadcasting(g.conn.MessageModel) {
-			return true
+			return askNow
 		}
 		// Pop hands messages out per request: no client owns a queue, and a simple
 		// consumer behind the 5.x proxy answers running-info requests with nothing.
-		if k := kinds[g.name]; k == KindSimple || k == KindPop || strings.EqualFold(g.conn.ConsumeType, "CONSUME_POP") {
-			return false
+		k := kinds[g.name]
+		if k == KindSimple || k == KindPop || strings.EqualFold(g.conn.ConsumeType, mqadmin.ConsumePop) {
+			return askNot
 		}
 		c := cached[g.name]
-		return c.clients != clientsKey(g.conn) || now.Sub(c.at) >= p.cfg.RunningInfoInterval
+		if c.clients == clientsKey(g.conn) && now.Sub(c.at) < p.cfg.RunningInfoInterval {
+			return askNot
+		}
+		if k == "" && strings.EqualFold(g.conn.ConsumeType, mqadmin.ConsumeActively) {
+			return askUnlessPops
+		}
+		return askNow
 	}
 }
 
 // fetchRunningInfo asks each online client of a group for its running info, through the
-// broker that reported the connections. A client's failure is the client's: it never marks
-// the broker down.
-func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
+// broker that reported the connections, except the clients left alone after they did not
+// answer in time (quiet.go). A client's failure is the client's: it never marks the broker
+// down.
+func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData, now time.Time) {
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
 	running := map[string]runningReport{}
+	gt := p.groups[g.name]
 	for _, cn := range g.conn.Connections {
+		if gt != nil {
+			if q, ok := gt.quiet[cn.ClientID]; ok && now.Before(q.until) {
+				running[cn.ClientID] = runningReport{err: &errQuiet{q}}
+				continue
+			}
+		}
 		wg.Go(func() {
 			var info mqadmin.ConsumerRunningInfo
 			err := g.connBroker.doForClient(ctx, func(ctx context.Context) (err error) {
@@ -85,8 +112,12 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 				if errors.Is(err, mqadmin.ErrEmptyBody) {
 					level = slog.LevelDebug // what rocketmq-client-go clients answer: not news
 				}
-				if gt := p.groups[g.name]; gt != nil && gt.running.errs[cn.ClientID] == clientError(err, queuesHeld) {
-					level = slog.LevelDebug
+				if gt != nil {
+					if _, was := gt.quiet[cn.ClientID]; was && timedOut(err) {
+						level = slog.LevelDebug // silent before, and said then
+					} else if gt.running.errs[cn.ClientID] == clientError(err, queuesHeld) {
+						level = slog.LevelDebug
+					}
 				}
 				p.cfg.Logger.Log(ctx, level, "a client did not report its running info",
 					"group", g.name, "client", cn.ClientID, "addr", cn.ClientAddr, "err", err)
@@ -98,6 +129,18 @@ func (p *Poller) fetchRunningInfo(ctx context.Context, g *groupData) {
 	}
 	wg.Wait()
 	g.running = running
+}
+
+// fetchRunningUnlessPops asks the clients of the groups deferred by runningDue, now that
+// the pop statistics are in, unless the group pops.
+func (p *Poller) fetchRunningUnlessPops(ctx context.Context, f *fetched, now time.Time) {
+	var wg sync.WaitGroup
+	for _, g := range f.groups {
+		if g.askUnlessPops && !pops(f, g) {
+			wg.Go(func() { p.fetchRunningInfo(ctx, g, now) })
+		}
+	}
+	wg.Wait()
 }
 
 // queuesHeld is what a clustering group's client tells in its running info.

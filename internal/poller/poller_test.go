@@ -2,8 +2,10 @@ package poller_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +87,32 @@ func (f *fixture) poll(t testing.TB) poller.Report {
 		t.Fatalf("poll: %v", rep.Err)
 	}
 	return rep
+}
+
+// pollFresh polls until each of groups is stored and none is stale: a cycle in which a
+// loaded broker did not answer for a group, or did not list it, tells nothing of it, and the
+// next cycle asks again. It fails after five cycles.
+func (f *fixture) pollFresh(t testing.TB, groups ...string) poller.Report {
+	t.Helper()
+	for cycle := 1; ; cycle++ {
+		rep := f.poll(t)
+		var stale []string
+		for _, g := range groups {
+			if why, ok := rep.Stale[g]; ok {
+				stale = append(stale, g+": "+why)
+			} else if _, err := storage.GroupStateOf(context.Background(), f.db, f.clusterID, g); err != nil {
+				stale = append(stale, fmt.Sprintf("%s: not stored (%v); brokers %+v", g, err, rep.Brokers))
+			}
+		}
+		if len(stale) == 0 {
+			return rep
+		}
+		if cycle == 5 {
+			t.Fatalf("stale after %d cycles: %s", cycle, strings.Join(stale, "; "))
+		}
+		t.Logf("cycle %d left groups stale, polling again: %s", cycle, strings.Join(stale, "; "))
+		f.advance(10 * time.Second)
+	}
 }
 
 func (f *fixture) group(t *testing.T, name string) storage.GroupState {

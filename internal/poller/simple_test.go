@@ -11,6 +11,7 @@ import (
 	"github.com/lagboard/lagboard/internal/mqadmin"
 	"github.com/lagboard/lagboard/internal/poller"
 	"github.com/lagboard/lagboard/internal/stack/stacktest"
+	"github.com/lagboard/lagboard/internal/storage"
 )
 
 // retryTotal is what the broker holds in the group's pop retry topics for topic: every
@@ -121,5 +122,63 @@ func TestSimpleConsumers(t *testing.T) {
 	}
 	if g.AckedPerMin == nil || *g.AckedPerMin != 0 {
 		t.Errorf("acked per minute %v, want 0", g.AckedPerMin)
+	}
+}
+
+// TestSilentClientLeftAlone: a 5.x SimpleConsumer that has received nothing yet looks like
+// a pull consumer to the broker, and it never answers a running-info request: the broker
+// holds one of its admin threads ten seconds waiting for it. Lagboard asks it once, says on
+// the client's row that it did not answer and until when it is left alone, does not ask
+// again before then, and leaves it alone twice as long after the next silence.
+func TestSilentClientLeftAlone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "5.3.3")
+	ctx := context.Background()
+	topic, group := stacktest.Name(t, "t"), stacktest.Name(t, "idle")
+	stacktest.CreateTopic(t, f.rmq, topic, 2)
+	stacktest.SimpleConsume(t, f.rmq, group, topic, stacktest.SimpleOptions{})
+	// The proxy registers the client at once, but the broker creates the group's config,
+	// by which Lagboard finds it, only at its first receive.
+	waitUntil(t, 60*time.Second, "the group online, with its config", func() error {
+		if _, err := f.admin.ConsumerConnections(ctx, f.rmq.BrokerAddr, group); err != nil {
+			return err
+		}
+		subs, err := f.admin.SubscriptionGroups(ctx, f.rmq.BrokerAddr)
+		if _, ok := subs[group]; err == nil && !ok {
+			err = errors.New("no config yet")
+		}
+		return err
+	})
+	shown := func() string {
+		t.Helper()
+		rep := f.pollFresh(t, group)
+		clients, err := storage.ClientStates(ctx, f.db, f.clusterID, group)
+		if err != nil || len(clients) != 1 {
+			t.Fatalf("clients %+v, %v; want one (stale %q, group %+v)", clients, err, rep.Stale[group], f.group(t, group))
+		}
+		if clients[0].OffsetsError == nil {
+			t.Fatalf("client %s: nothing said of its running info", clients[0].ClientID)
+		}
+		return *clients[0].OffsetsError
+	}
+	until := func(d time.Duration) string { return f.now.Add(d).UTC().Format("15:04:05") + " UTC" }
+
+	first, want := shown(), until(2*time.Minute)
+	if !strings.Contains(first, "did not answer in time") || !strings.Contains(first, "asked again after "+want) {
+		t.Fatalf("after the first ask: %q; want it did not answer, asked again after %s", first, want)
+	}
+	// Past the running-info interval, before the end of its quiet: not asked (asked, it would
+	// be left alone from now on).
+	f.advance(70 * time.Second)
+	if got := shown(); !strings.Contains(got, "asked again after "+want) {
+		t.Errorf("70 s later: %q; want still left alone until %s", got, want)
+	}
+	// Past its quiet: asked, silent again, left alone twice as long.
+	f.advance(60 * time.Second)
+	if got, want := shown(), until(4*time.Minute); !strings.Contains(got, "asked again after "+want) {
+		t.Errorf("asked again: %q; want left alone until %s", got, want)
+	}
+	if g := f.group(t, group); g.Kind == poller.KindSimple {
+		t.Fatalf("kind simple: the group popped, so it was never asked; the test needs one that has not")
 	}
 }
