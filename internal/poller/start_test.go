@@ -1,6 +1,9 @@
 package poller_test
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +29,8 @@ func TestFirstClientStartsWhereShown(t *testing.T) {
 			stacktest.CreateTopic(t, f.rmq, topic, 2)
 			stacktest.Produce(t, f.rmq, topic, 10)
 			c := stacktest.Consume(t, f.rmq, group, topic, stacktest.ConsumerOptions{FromLast: true, Paused: true})
-			f.poll(t)
+			subscribed(t, f, group, topic)
+			f.pollFresh(t, group)
 			starts := startsShown(t, f.db, f.clusterID, group, topic, 2)
 			for q, s := range starts {
 				if s.offset != 0 || !strings.Contains(s.rule, "answers 0") {
@@ -38,6 +42,22 @@ func TestFirstClientStartsWhereShown(t *testing.T) {
 			checkFirstOffsets(t, c, starts)
 		})
 	}
+}
+
+// subscribed waits until the broker holds the group's client online, subscribed to topic:
+// the client's heartbeat can reach a loaded broker after the client says it started.
+func subscribed(t testing.TB, f *fixture, group, topic string) {
+	t.Helper()
+	waitUntil(t, time.Minute, group+" online, subscribed to "+topic, func() error {
+		cc, err := f.admin.ConsumerConnections(t.Context(), f.rmq.BrokerAddr, group)
+		if err != nil {
+			return err
+		}
+		if _, ok := cc.Subscriptions[topic]; !ok {
+			return fmt.Errorf("subscribed to %v", slices.Collect(maps.Keys(cc.Subscriptions)))
+		}
+		return nil
+	})
 }
 
 type startShown struct {
