@@ -110,8 +110,8 @@ func clientError(err error, what string) string {
 	var quiet *errQuiet
 	switch {
 	case errors.As(err, &quiet):
-		return clientError(quiet.q.err, what) + "; it is asked again after " +
-			quiet.q.until.UTC().Format("15:04:05") + " UTC (a client that does not answer holds a broker thread)"
+		return clientError(quiet.q.err, what) + "; asked again after " +
+			quiet.q.until.UTC().Format("15:04:05") + " UTC, since each unanswered ask holds a broker thread for up to 10 s"
 	case err == nil:
 		return "the client did not answer in this poll"
 	case errors.Is(err, mqadmin.ErrEmptyBody):
