@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/lagboard/lagboard/internal/mqadmin"
@@ -48,15 +49,11 @@ func timedOut(err error) bool {
 // first, at most quietMax), and its report says until when; one that answered, or failed
 // otherwise, is asked as usual; one no longer online is forgotten.
 func updateQuiet(g *groupData, gt *groupTrack, now time.Time) {
-	if g.conn == nil {
-		return
-	}
-	online := make(map[string]bool, len(g.conn.Connections))
-	for _, cn := range g.conn.Connections {
-		online[cn.ClientID] = true
+	if g.conn == nil || (len(gt.quiet) == 0 && len(g.running) == 0) {
+		return // the common case, every cycle for most groups: nothing to do
 	}
 	for id := range gt.quiet {
-		if !online[id] {
+		if !slices.ContainsFunc(g.conn.Connections, func(cn mqadmin.Connection) bool { return cn.ClientID == id }) {
 			delete(gt.quiet, id)
 		}
 	}
