@@ -149,8 +149,11 @@ func TestSilentClientLeftAlone(t *testing.T) {
 		}
 		return err
 	})
-	shown := func() string {
+	// shown polls and returns what the client's row says, with the clock of each cycle it
+	// ran (pollFresh polls again, 10 s on, while the group is stale).
+	shown := func() (string, []time.Time) {
 		t.Helper()
+		from := f.now
 		rep := f.pollFresh(t, group)
 		clients, err := storage.ClientStates(ctx, f.db, f.clusterID, group)
 		if err != nil || len(clients) != 1 {
@@ -159,24 +162,38 @@ func TestSilentClientLeftAlone(t *testing.T) {
 		if clients[0].OffsetsError == nil {
 			t.Fatalf("client %s: nothing said of its running info", clients[0].ClientID)
 		}
-		return *clients[0].OffsetsError
+		var at []time.Time
+		for c := from; !c.After(f.now); c = c.Add(10 * time.Second) {
+			at = append(at, c)
+		}
+		return *clients[0].OffsetsError, at
 	}
-	until := func(d time.Duration) string { return f.now.Add(d).UTC().Format("15:04:05") + " UTC" }
+	const next = "asked again after "
+	// leftFor reports whether msg says the client is left alone for d from one of the cycles.
+	leftFor := func(msg string, at []time.Time, d time.Duration) bool {
+		for _, c := range at {
+			if strings.Contains(msg, next+c.Add(d).UTC().Format("15:04:05")+" UTC") {
+				return true
+			}
+		}
+		return false
+	}
 
-	first, want := shown(), until(2*time.Minute)
-	if !strings.Contains(first, "did not answer in time") || !strings.Contains(first, "asked again after "+want) {
-		t.Fatalf("after the first ask: %q; want it did not answer, asked again after %s", first, want)
+	first, at := shown()
+	if !strings.Contains(first, "did not answer in time") || !leftFor(first, at, 2*time.Minute) {
+		t.Fatalf("after the first ask: %q; want it did not answer, asked again 2 min after the cycle at %v", first, at)
 	}
+	until := first[strings.Index(first, next):][:len(next)+len("15:04:05 UTC")]
 	// Past the running-info interval, before the end of its quiet: not asked (asked, it would
 	// be left alone from now on).
 	f.advance(70 * time.Second)
-	if got := shown(); !strings.Contains(got, "asked again after "+want) {
-		t.Errorf("70 s later: %q; want still left alone until %s", got, want)
+	if got, _ := shown(); !strings.Contains(got, until) {
+		t.Errorf("70 s later: %q; want still %q", got, until)
 	}
 	// Past its quiet: asked, silent again, left alone twice as long.
 	f.advance(60 * time.Second)
-	if got, want := shown(), until(4*time.Minute); !strings.Contains(got, "asked again after "+want) {
-		t.Errorf("asked again: %q; want left alone until %s", got, want)
+	if got, at := shown(); !leftFor(got, at, 4*time.Minute) {
+		t.Errorf("asked again: %q; want left alone 4 min from the cycle at %v", got, at)
 	}
 	if g := f.group(t, group); g.Kind == poller.KindSimple {
 		t.Fatalf("kind simple: the group popped, so it was never asked; the test needs one that has not")
