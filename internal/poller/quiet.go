@@ -28,8 +28,9 @@ type quietClient struct {
 	err   error         // how it last failed
 }
 
-// errQuiet is the report of a client not asked this cycle: it did not answer in time
-// before, and is left alone until the time it names.
+// errQuiet is the report of a client left alone: it did not answer in time, this cycle
+// (updateQuiet) or before (then fetchRunningInfo does not ask it), and is not asked until
+// the time it names.
 type errQuiet struct {
 	q quietClient
 }
